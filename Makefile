@@ -1,0 +1,38 @@
+# StockFlow: `make run` serves the demo on SQLite; `make test` runs lint and the whole suite
+# on SQLite and on PostgreSQL.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+
+.PHONY: install run test lint format migrate demo bench-data clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+run: install
+	PORT=$(PORT) bash scripts/run.sh
+
+test: install
+	bash scripts/test.sh
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+migrate: install
+	DEBUG=1 $(BIN)/python manage.py migrate
+
+demo: migrate
+	DEBUG=1 $(BIN)/python manage.py demo
+
+clean:
+	rm -rf var .pytest_cache .ruff_cache

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import logging
+
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404, HttpRequest, HttpResponse
+
+from stockflow.api.errors import ErrorCode, json_error
+
+logger = logging.getLogger("stockflow.api")
+
+API_PREFIX = "/api/"
+
+
+def is_api_request(request: HttpRequest) -> bool:
+    return request.path.startswith(API_PREFIX)
+
+
+class ApiErrorMiddleware:
+    """Keeps every error under /api/ in the JSON error shape.
+
+    DRF's exception handler covers errors raised inside API views; this covers the rest:
+    unknown URLs (Django's 404 page), and unexpected exceptions (a 500 that is logged with
+    its traceback but answered without one).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            is_api_request(request)
+            and response.status_code in (404, 405, 500)
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            if response.status_code == 404:
+                return json_error(404, ErrorCode.NOT_FOUND, "Not found.")
+            if response.status_code == 405:
+                return json_error(405, ErrorCode.METHOD_NOT_ALLOWED, "Method not allowed.")
+            return json_error(500, ErrorCode.SERVER_ERROR, "Internal server error.")
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception):
+        if not is_api_request(request):
+            return None
+        if isinstance(exception, Http404):
+            return json_error(404, ErrorCode.NOT_FOUND, "Not found.")
+        if isinstance(exception, RequestDataTooBig):
+            return json_error(413, ErrorCode.REQUEST_TOO_LARGE, "The request body is too large.")
+        logger.exception("Unhandled error on %s %s", request.method, request.path)
+        return json_error(500, ErrorCode.SERVER_ERROR, "Internal server error.")

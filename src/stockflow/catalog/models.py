@@ -1,0 +1,151 @@
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from stockflow.tenancy.models import Company
+
+# Money: up to 9,999,999,999.99 for prices; unit costs keep 4 decimals for fractional cents.
+PRICE_MAX_DIGITS = 12
+PRICE_DECIMAL_PLACES = 2
+COST_MAX_DIGITS = 14
+COST_DECIMAL_PLACES = 4
+SKU_MAX_LENGTH = 64
+
+
+class Warehouse(models.Model):
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="warehouses")
+    name = models.CharField(max_length=200)
+    code = models.CharField(max_length=32)
+    address = models.TextField(blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "code"], name="warehouse_code_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class ProductType(models.Model):
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="product_types")
+    name = models.CharField(max_length=120)
+    low_stock_threshold = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint("company", Lower("name"), name="product_type_name_unique_ci"),
+            models.CheckConstraint(
+                condition=Q(low_stock_threshold__gte=0), name="product_type_threshold_gte_0"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Product(models.Model):
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="products")
+    name = models.CharField(max_length=200)
+    # Unique across the whole platform (a business rule of the product, not per company).
+    sku = models.CharField(max_length=SKU_MAX_LENGTH, unique=True)
+    description = models.TextField(blank=True)
+    price = models.DecimalField(max_digits=PRICE_MAX_DIGITS, decimal_places=PRICE_DECIMAL_PLACES)
+    product_type = models.ForeignKey(
+        ProductType, null=True, blank=True, on_delete=models.PROTECT, related_name="products"
+    )
+    low_stock_threshold = models.PositiveIntegerField(null=True, blank=True)
+    # A bundle has no stock of its own: it is made of components (BundleComponent).
+    is_bundle = models.BooleanField(default=False)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["company", "is_active"], name="product_company_active")]
+        constraints = [
+            models.CheckConstraint(condition=Q(price__gte=0), name="product_price_gte_0"),
+            models.CheckConstraint(
+                condition=Q(low_stock_threshold__gte=0), name="product_threshold_gte_0"
+            ),
+            models.CheckConstraint(condition=~Q(sku=""), name="product_sku_not_blank"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sku} {self.name}"
+
+
+class Supplier(models.Model):
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="suppliers")
+    name = models.CharField(max_length=200)
+    contact_email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProductSupplier(models.Model):
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="supplier_links")
+    supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="product_links")
+    supplier_sku = models.CharField(max_length=SKU_MAX_LENGTH, blank=True)
+    unit_cost = models.DecimalField(
+        max_digits=COST_MAX_DIGITS, decimal_places=COST_DECIMAL_PLACES, null=True, blank=True
+    )
+    lead_time_days = models.PositiveIntegerField(default=7)
+    is_primary = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "supplier"], name="product_supplier_unique"),
+            models.UniqueConstraint(
+                fields=["product"],
+                condition=Q(is_primary=True),
+                name="product_one_primary_supplier",
+            ),
+            models.CheckConstraint(
+                condition=Q(unit_cost__gte=0), name="product_supplier_cost_gte_0"
+            ),
+            models.CheckConstraint(
+                condition=Q(lead_time_days__gte=0), name="product_supplier_lead_time_gte_0"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} from {self.supplier_id}"
+
+
+class BundleComponent(models.Model):
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    bundle = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="components")
+    component = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="used_in")
+    quantity = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["bundle", "component"], name="bundle_component_unique"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="bundle_component_qty_gt_0"),
+            models.CheckConstraint(
+                condition=~Q(bundle=F("component")), name="bundle_component_not_self"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bundle_id} ⊃ {self.quantity} × {self.component_id}"

@@ -1,0 +1,51 @@
+"""Turn ``DATABASE_URL`` into a Django ``DATABASES`` entry.
+
+Only the two engines StockFlow supports are accepted: ``postgres://`` (psycopg 3, with
+its connection pool unless ``DATABASE_POOL=0``) and ``sqlite:///path``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+
+def sqlite_database(path: Path | str) -> dict:
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": str(path),
+        # IMMEDIATE takes the write lock when a transaction starts, so concurrent writers
+        # queue instead of failing with "database is locked" in the middle of a stock move.
+        "OPTIONS": {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        },
+    }
+
+
+def parse_database_url(url: str, *, pool: bool = True, pool_max_size: int = 10) -> dict:
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme == "sqlite":
+        # sqlite:///relative/path or sqlite:////absolute/path
+        path = unquote(parts.path[1:]) if parts.path.startswith("/") else unquote(parts.path)
+        return sqlite_database(path or ":memory:")
+    if scheme not in {"postgres", "postgresql", "pgsql"}:
+        raise ValueError(
+            f"Unsupported DATABASE_URL scheme {scheme!r}: use postgres:// or sqlite://"
+        )
+    options = dict(parse_qsl(parts.query))
+    config: dict = {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": unquote(parts.path.lstrip("/")) or "postgres",
+        "USER": unquote(parts.username or ""),
+        "PASSWORD": unquote(parts.password or ""),
+        "HOST": unquote(parts.hostname or options.pop("host", "")),
+        "PORT": str(parts.port or options.pop("port", "")),
+        "OPTIONS": options,
+        "CONN_HEALTH_CHECKS": True,
+    }
+    if pool:
+        config["OPTIONS"]["pool"] = {"min_size": 1, "max_size": pool_max_size, "timeout": 10}
+    return config

@@ -1,0 +1,187 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from stockflow.catalog.models import PRICE_DECIMAL_PLACES, PRICE_MAX_DIGITS, Product, Warehouse
+from stockflow.tenancy.models import Company
+
+
+class LedgerReason(models.TextChoices):
+    INITIAL = "initial", "Initial stock"
+    RECEIPT = "receipt", "Receipt"
+    SALE = "sale", "Sale"
+    ADJUSTMENT = "adjustment", "Adjustment"
+    TRANSFER_OUT = "transfer_out", "Transfer out"
+    TRANSFER_IN = "transfer_in", "Transfer in"
+
+
+class AdjustmentReason(models.TextChoices):
+    COUNT = "count", "Stock count"
+    DAMAGE = "damage", "Damage"
+    LOSS = "loss", "Loss"
+    RETURN = "return", "Customer return"
+    CORRECTION = "correction", "Correction"
+
+
+class ReferenceType(models.TextChoices):
+    PRODUCT = "product", "Product creation"
+    SALE = "sale", "Sale"
+    MOVEMENT = "movement", "Stock movement"
+
+
+class StockLevel(models.Model):
+    """Units of one product in one warehouse. Changed only by ``inventory.services``."""
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="stock_levels")
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="stock_levels")
+    quantity = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product", "warehouse"], name="stock_level_one_per_product_warehouse"
+            ),
+            models.CheckConstraint(condition=Q(quantity__gte=0), name="stock_level_quantity_gte_0"),
+        ]
+        indexes = [
+            models.Index(fields=["company", "warehouse"], name="stock_level_company_wh"),
+            models.Index(fields=["warehouse", "product"], name="stock_level_wh_product"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_id}@{self.warehouse_id}: {self.quantity}"
+
+
+class AppendOnlyError(RuntimeError):
+    pass
+
+
+class LedgerQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError("Ledger entries are never updated.")
+
+    def delete(self):
+        raise AppendOnlyError("Ledger entries are never deleted.")
+
+
+class LedgerEntry(models.Model):
+    """One change to one stock level. Append-only: inserts only."""
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    stock_level = models.ForeignKey(
+        StockLevel, on_delete=models.PROTECT, related_name="ledger_entries"
+    )
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="+")
+    change = models.BigIntegerField()
+    quantity_after = models.BigIntegerField()
+    reason = models.CharField(max_length=20, choices=LedgerReason.choices)
+    adjustment_reason = models.CharField(
+        max_length=20, choices=AdjustmentReason.choices, blank=True, default=""
+    )
+    reference_type = models.CharField(max_length=20, choices=ReferenceType.choices)
+    reference_id = models.BigIntegerField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    objects = LedgerQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name_plural = "ledger entries"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity_after__gte=0), name="ledger_quantity_after_gte_0"
+            ),
+            models.CheckConstraint(condition=~Q(change=0), name="ledger_change_not_zero"),
+        ]
+        indexes = [
+            models.Index(fields=["stock_level", "id"], name="ledger_level_id"),
+            models.Index(fields=["company", "-id"], name="ledger_company_id"),
+            models.Index(fields=["product", "-id"], name="ledger_product_id"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reason} {self.change:+d} → {self.quantity_after}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError("Ledger entries are never updated.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("Ledger entries are never deleted.")
+
+
+class Sale(models.Model):
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="sales")
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="sales")
+    quantity = models.PositiveIntegerField()
+    unit_price = models.DecimalField(
+        max_digits=PRICE_MAX_DIGITS, decimal_places=PRICE_DECIMAL_PLACES
+    )
+    sold_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="sale_quantity_gt_0"),
+            models.CheckConstraint(condition=Q(unit_price__gte=0), name="sale_unit_price_gte_0"),
+        ]
+        indexes = [
+            # The low-stock report sums recent sales per (warehouse, product).
+            models.Index(fields=["warehouse", "sold_at", "product"], name="sale_wh_sold_product"),
+            models.Index(fields=["company", "-id"], name="sale_company_id"),
+        ]
+
+    def __str__(self) -> str:
+        return f"sale {self.quantity} × {self.product_id}@{self.warehouse_id}"
+
+
+class MovementKind(models.TextChoices):
+    RECEIPT = "receipt", "Receipt"
+    ADJUSTMENT = "adjustment", "Adjustment"
+    TRANSFER = "transfer", "Transfer"
+
+
+class StockMovement(models.Model):
+    """The document behind a receipt, an adjustment or a transfer; ledger entries point to it."""
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=20, choices=MovementKind.choices)
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="+")
+    to_warehouse = models.ForeignKey(
+        Warehouse, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    quantity = models.BigIntegerField()
+    adjustment_reason = models.CharField(
+        max_length=20, choices=AdjustmentReason.choices, blank=True, default=""
+    )
+    external_reference = models.CharField(max_length=100, blank=True)
+    note = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["company", "-id"], name="movement_company_id")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.quantity} × {self.product_id}"

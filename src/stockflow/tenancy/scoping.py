@@ -1,0 +1,197 @@
+"""Tenant isolation: the one mechanism every tenant view goes through.
+
+Auditing isolation means reading this file:
+
+* ``TenantScope`` knows the caller's memberships (one query per request) and answers
+  which companies the caller may act on with a given role.
+* ``TenantViewSet`` and ``TenantAPIView`` are the only base classes for tenant views.
+  Their ``get_queryset`` filters by the caller's companies before anything else runs, so an
+  object of another company is answered 404, exactly like a missing one. The role needed for
+  the action (``read_role`` for safe methods, ``write_role`` otherwise, ``action_roles`` to
+  override per action) is checked on the object's company: a member without that role gets
+  403, a non-member never sees the object.
+* ``TenantRelatedField`` resolves ids in request bodies within the caller's companies, so an
+  id of another tenant is indistinguishable from an id that does not exist.
+
+``tests/security`` checks that every API view derives from these classes.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import Model, QuerySet
+from rest_framework import exceptions, serializers, viewsets
+from rest_framework.permissions import SAFE_METHODS
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from stockflow.tenancy.models import ROLE_RANK, Membership, Role
+
+
+class TenantScope:
+    """The caller's companies and role in each, loaded once per request."""
+
+    def __init__(self, user) -> None:
+        self.user = user
+        self._roles: dict[int, str] | None = None
+
+    @classmethod
+    def of(cls, request: Request) -> TenantScope:
+        scope = getattr(request, "_tenant_scope", None)
+        if scope is None or scope.user is not request.user:
+            scope = cls(request.user)
+            request._tenant_scope = scope
+        return scope
+
+    @property
+    def roles(self) -> dict[int, str]:
+        if self._roles is None:
+            if self.user is None or not self.user.is_authenticated:
+                self._roles = {}
+            else:
+                self._roles = dict(
+                    Membership.objects.filter(user=self.user).values_list("company_id", "role")
+                )
+        return self._roles
+
+    def role_in(self, company_id: int) -> str | None:
+        return self.roles.get(company_id)
+
+    def can(self, company_id: int, min_role: str = Role.VIEWER) -> bool:
+        role = self.role_in(company_id)
+        return role is not None and ROLE_RANK[role] >= ROLE_RANK[min_role]
+
+    def company_ids(self, min_role: str = Role.VIEWER) -> list[int]:
+        return sorted(cid for cid in self.roles if self.can(cid, min_role))
+
+    def require(self, company_id: int | None, min_role: str = Role.VIEWER) -> None:
+        """404 if the caller is not a member of the company, 403 if the role is too low."""
+        if company_id is None or self.role_in(company_id) is None:
+            raise exceptions.NotFound()
+        if not self.can(company_id, min_role):
+            raise exceptions.PermissionDenied(
+                f"Your role in this company does not allow this action (needs {min_role})."
+            )
+
+    def filter(self, queryset: QuerySet, field: str = "company_id", min_role: str = Role.VIEWER):
+        return queryset.filter(**{f"{field}__in": self.company_ids(min_role)})
+
+
+def company_id_of(obj: Model, field: str) -> int | None:
+    value = obj
+    for part in field.split("__"):
+        value = getattr(value, part, None)
+    return value
+
+
+class TenantMixin:
+    """Shared by ``TenantViewSet`` and ``TenantAPIView``: the scope and the role check."""
+
+    #: path from the model to the company id (``company_id`` or ``id`` for Company itself)
+    tenant_field = "company_id"
+    read_role: str = Role.VIEWER
+    write_role: str = Role.ADMIN
+    #: per-action override of the role, e.g. {"sell": Role.STAFF}
+    action_roles: dict[str, str] = {}
+
+    @property
+    def tenant(self) -> TenantScope:
+        return TenantScope.of(self.request)
+
+    def required_role(self) -> str:
+        action = getattr(self, "action", None)
+        if action in self.action_roles:
+            return self.action_roles[action]
+        return self.read_role if self.request.method in SAFE_METHODS else self.write_role
+
+    def get_serializer_context(self) -> dict:
+        context = super().get_serializer_context()
+        context["tenant"] = self.tenant
+        context["required_role"] = self.required_role()
+        return context
+
+
+class TenantViewSet(TenantMixin, viewsets.GenericViewSet):
+    """Base class of every tenant viewset. Do not override ``get_queryset``: override
+    ``refine_queryset`` to add select_related, annotations or filters."""
+
+    lookup_value_regex = r"\d+"
+
+    def refine_queryset(self, queryset: QuerySet) -> QuerySet:
+        return queryset
+
+    def get_queryset(self) -> QuerySet:
+        queryset = self.tenant.filter(self.queryset.all(), self.tenant_field)
+        return self.refine_queryset(queryset)
+
+    def check_object_permissions(self, request, obj) -> None:
+        super().check_object_permissions(request, obj)
+        self.tenant.require(company_id_of(obj, self.tenant_field), self.required_role())
+
+    def perform_create(self, serializer) -> None:
+        company_id = serializer.validated_data.get("company", None)
+        company_id = getattr(company_id, "pk", company_id)
+        self.tenant.require(company_id, self.required_role())
+        serializer.save()
+
+
+class TenantAPIView(TenantMixin, APIView):
+    """Base class of every tenant view that is not a viewset (reports, stock operations).
+    Such views call ``self.tenant.require(company_id, self.required_role())`` with the
+    company their URL or body names, or resolve ids through ``TenantRelatedField``."""
+
+    def get_serializer_context(self) -> dict:
+        return {
+            "request": self.request,
+            "view": self,
+            "format": self.format_kwarg,
+            "tenant": self.tenant,
+            "required_role": self.required_role(),
+        }
+
+
+class TenantRelatedField(serializers.PrimaryKeyRelatedField):
+    """A primary key in a request body, resolved only within the caller's companies.
+
+    ``not_found="404"`` answers an unknown or foreign id with 404 (used for the object
+    that decides the tenant of a create, e.g. ``warehouse_id`` of POST /api/products);
+    otherwise it is a 400 on the field. ``role`` defaults to the role the view requires,
+    so a create can only reference companies where the caller may write.
+    """
+
+    default_error_messages = {
+        "does_not_exist": "Not found: {pk_value}.",
+        "incorrect_type": "Incorrect type. Expected an integer id, received {data_type}.",
+    }
+
+    def __init__(
+        self,
+        *,
+        tenant_field: str = "company_id",
+        role: str | None = None,
+        not_found: str = "400",
+        **kwargs,
+    ) -> None:
+        self.tenant_field = tenant_field
+        self.role = role
+        self.not_found = not_found
+        super().__init__(**kwargs)
+
+    def get_queryset(self) -> QuerySet:
+        tenant: TenantScope = self.context["tenant"]
+        role = self.role or self.context.get("required_role", Role.VIEWER)
+        return tenant.filter(super().get_queryset(), self.tenant_field, min_role=role)
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | str):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        try:
+            pk = int(data)
+        except ValueError:
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        try:
+            return self.get_queryset().get(pk=pk)
+        except ObjectDoesNotExist:
+            if self.not_found == "404":
+                raise exceptions.NotFound(f"{self.field_name} {pk} not found.") from None
+            self.fail("does_not_exist", pk_value=pk)

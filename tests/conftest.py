@@ -1,0 +1,55 @@
+"""Hooks and fixtures for the whole suite."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from tests.factories import Tenant, make_tenant
+
+
+def on_postgres() -> bool:
+    from django.conf import settings
+
+    return settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+
+
+def pytest_collection_modifyitems(config, items):
+    if on_postgres():
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL or run `make test`)")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+def pytest_sessionstart(session):
+    # Under CI the PostgreSQL run must really be on PostgreSQL, never silently skipped.
+    if os.environ.get("STOCKFLOW_REQUIRE_POSTGRES") == "1" and not on_postgres():
+        pytest.exit("PostgreSQL is required for this run but DATABASE_URL is not PostgreSQL", 3)
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    # Throttle counters live in the cache; each test starts with fresh ones.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def tenant_a(db) -> Tenant:
+    return make_tenant("Acme")
+
+
+@pytest.fixture
+def tenant_b(db) -> Tenant:
+    return make_tenant("Globex")
+
+
+@pytest.fixture
+def anon() -> APIClient:
+    return APIClient()

@@ -150,50 +150,51 @@ candidates AS (
       AND COALESCE(sl.quantity, 0) < COALESCE(p.low_stock_threshold, pt.low_stock_threshold)
       {product_type}
 ),
-best_supplier AS (
-    SELECT ranked.* FROM (
-        SELECT
-            ps.product_id,
-            su.id AS supplier_id,
-            su.name AS supplier_name,
-            su.contact_email AS supplier_contact_email,
-            ps.lead_time_days,
-            ROW_NUMBER() OVER (
-                PARTITION BY ps.product_id
-                ORDER BY
-                    CASE WHEN ps.is_primary THEN 0 ELSE 1 END,
-                    ps.lead_time_days,
-                    CASE WHEN ps.unit_cost IS NULL THEN 1 ELSE 0 END,
-                    ps.unit_cost,
-                    su.id
-            ) AS preference
-        FROM {tables["product_supplier"]} ps
-        JOIN {tables["supplier"]} su ON su.id = ps.supplier_id AND su.company_id = %(company_id)s
-        WHERE ps.company_id = %(company_id)s
-          AND ps.product_id IN (SELECT product_id FROM candidates)
-    ) ranked
-    WHERE ranked.preference = 1
-),
 page AS (
-    SELECT
-        c.product_id, c.product_name, c.sku, c.warehouse_id, c.warehouse_name,
-        c.current_stock, c.threshold, c.units_sold, c.days_until_stockout,
-        bs.supplier_id, bs.supplier_name, bs.supplier_contact_email, bs.lead_time_days,
-        c.threshold - c.current_stock AS shortfall
+    SELECT c.*, c.threshold - c.current_stock AS shortfall
     FROM candidates c
-    LEFT JOIN best_supplier bs ON bs.product_id = c.product_id
     ORDER BY c.days_until_stockout, c.threshold - c.current_stock DESC,
              c.product_id, c.warehouse_id
     LIMIT %(limit)s OFFSET %(offset)s
+),
+page_supplier AS (
+    -- Only the alerts of the page look up their supplier: one index probe each.
+    SELECT page.*, (
+        SELECT ps.supplier_id
+        FROM {tables["product_supplier"]} ps
+        WHERE ps.product_id = page.product_id AND ps.company_id = %(company_id)s
+        ORDER BY
+            CASE WHEN ps.is_primary THEN 0 ELSE 1 END,
+            ps.lead_time_days,
+            CASE WHEN ps.unit_cost IS NULL THEN 1 ELSE 0 END,
+            ps.unit_cost,
+            ps.supplier_id
+        LIMIT 1
+    ) AS supplier_id
+    FROM page
+),
+page_rows AS (
+    SELECT
+        pg.product_id, pg.product_name, pg.sku, pg.warehouse_id, pg.warehouse_name,
+        pg.current_stock, pg.threshold, pg.units_sold, pg.days_until_stockout,
+        su.id AS supplier_id, su.name AS supplier_name,
+        su.contact_email AS supplier_contact_email, ps.lead_time_days,
+        pg.shortfall
+    FROM page_supplier pg
+    LEFT JOIN {tables["product_supplier"]} ps
+      ON ps.product_id = pg.product_id AND ps.supplier_id = pg.supplier_id
+     AND ps.company_id = %(company_id)s
+    LEFT JOIN {tables["supplier"]} su
+      ON su.id = ps.supplier_id AND su.company_id = %(company_id)s
 )
 SELECT
     totals.total,
-    page.product_id, page.product_name, page.sku, page.warehouse_id, page.warehouse_name,
-    page.current_stock, page.threshold, page.units_sold, page.days_until_stockout,
-    page.supplier_id, page.supplier_name, page.supplier_contact_email, page.lead_time_days
+    r.product_id, r.product_name, r.sku, r.warehouse_id, r.warehouse_name,
+    r.current_stock, r.threshold, r.units_sold, r.days_until_stockout,
+    r.supplier_id, r.supplier_name, r.supplier_contact_email, r.lead_time_days
 FROM (SELECT COUNT(*) AS total FROM candidates) totals
-LEFT JOIN page ON 1 = 1
-ORDER BY page.days_until_stockout, page.shortfall DESC, page.product_id, page.warehouse_id
+LEFT JOIN page_rows r ON 1 = 1
+ORDER BY r.days_until_stockout, r.shortfall DESC, r.product_id, r.warehouse_id
 """
 
 

@@ -1,0 +1,44 @@
+"""Demand arithmetic of the low-stock report, exact: integers and Decimal, never float.
+
+The average daily rate is the fraction ``units_sold / days``; every figure derived from it
+is computed from that fraction's numerator and denominator, and rounded once, at the end.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+#: decimal places of ``avg_daily_sales`` in the report
+RATE_DECIMAL_PLACES = 4
+
+
+def days_until_stockout(*, current_stock: int, units_sold: int, days: int) -> int:
+    """floor(current_stock / (units_sold / days)). ``units_sold`` must be positive."""
+    if units_sold <= 0:
+        raise ValueError("days until stockout needs a positive demand")
+    return (current_stock * days) // units_sold
+
+
+def average_daily_sales(
+    *, units_sold: int, days: int, places: int = RATE_DECIMAL_PLACES
+) -> Decimal:
+    """units_sold / days rounded half-up to ``places`` decimals, from the exact fraction."""
+    if days <= 0:
+        raise ValueError("the window must be at least one day")
+    scale = 10**places
+    quotient, remainder = divmod(units_sold * scale, days)
+    if 2 * remainder >= days:
+        quotient += 1
+    return Decimal(f"{quotient}E-{places}")  # built from text: exact at any size
+
+
+def suggested_reorder_quantity(
+    *, current_stock: int, units_sold: int, days: int, lead_time_days: int, cover_days: int
+) -> int:
+    """Units to order now so that stock lasts through the supplier's lead time plus the
+    cover period at the average daily rate: ceil((lead + cover) * units_sold / days) minus
+    what is in stock, never negative."""
+    if days <= 0:
+        raise ValueError("the window must be at least one day")
+    needed = -((-(lead_time_days + cover_days) * units_sold) // days)  # ceiling division
+    return max(0, needed - current_stock)

@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from stockflow.alerts import forecast, selectors
+from stockflow.alerts.serializers import LowStockQuerySerializer, LowStockReportSerializer
+from stockflow.tenancy.models import Role
+from stockflow.tenancy.scoping import TenantAPIView
+
+
+def alert_json(row: selectors.LowStockRow, *, window_days: int, cover_days: int) -> dict:
+    """One alert of the response, from one row of the selector."""
+    supplier = None
+    if row["supplier_id"] is not None:
+        supplier = {
+            "id": row["supplier_id"],
+            "name": row["supplier_name"],
+            "contact_email": row["supplier_contact_email"],
+        }
+    rate = forecast.average_daily_sales(units_sold=row["units_sold"], days=window_days)
+    return {
+        "product_id": row["product_id"],
+        "product_name": row["product_name"],
+        "sku": row["sku"],
+        "warehouse_id": row["warehouse_id"],
+        "warehouse_name": row["warehouse_name"],
+        "current_stock": row["current_stock"],
+        "threshold": row["threshold"],
+        "days_until_stockout": row["days_until_stockout"],
+        "supplier": supplier,
+        "units_sold": row["units_sold"],
+        "avg_daily_sales": format(rate, "f"),
+        "lead_time_days": row["lead_time_days"],
+        "suggested_reorder_quantity": forecast.suggested_reorder_quantity(
+            current_stock=row["current_stock"],
+            units_sold=row["units_sold"],
+            days=window_days,
+            lead_time_days=row["lead_time_days"] or 0,
+            cover_days=cover_days,
+        ),
+    }
+
+
+class LowStockAlertsView(TenantAPIView):
+    """Products running low in each warehouse of the company, most urgent first.
+
+    An alert is a (product, warehouse) of an active product (not a bundle) in an active
+    warehouse, whose stock is below its threshold (the product's own, else its type's) and
+    which sold there in the window; bundle sales count as sales of their components. Any
+    member of the company may read it."""
+
+    read_role = Role.VIEWER
+
+    @extend_schema(
+        operation_id="low_stock_alerts",
+        parameters=[
+            OpenApiParameter("company_id", int, OpenApiParameter.PATH),
+            LowStockQuerySerializer,
+        ],
+        responses={
+            200: LowStockReportSerializer,
+            400: OpenApiResponse(description="A query parameter is invalid (see error.fields)."),
+            404: OpenApiResponse(description="No such company among the caller's companies."),
+        },
+        tags=["alerts"],
+    )
+    def get(self, request: Request, company_id: str) -> Response:
+        company = int(company_id)
+        self.tenant.require(company, self.required_role())
+        query = LowStockQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        as_of = timezone.now()
+        page = selectors.low_stock_alerts(
+            company_id=company,
+            now=as_of,
+            days=params["days"],
+            warehouse_id=params.get("warehouse_id"),
+            product_type_id=params.get("product_type_id"),
+            limit=params.get("limit"),
+            offset=params["offset"],
+        )
+        alerts = [
+            alert_json(row, window_days=params["days"], cover_days=params["cover_days"])
+            for row in page.rows
+        ]
+        return Response(
+            {
+                "alerts": alerts,
+                "total_alerts": page.total,
+                "window_days": params["days"],
+                "cover_days": params["cover_days"],
+                "as_of": as_of.isoformat().replace("+00:00", "Z"),
+                "limit": params.get("limit"),
+                "offset": params["offset"],
+            }
+        )

@@ -1,12 +1,480 @@
-"""Every write to stock: explicit transactions, locks, ledger entries."""
+"""Every write to stock: explicit transactions, locks (see ``locking``), ledger entries.
+
+Each operation is atomic and writes, in the same transaction, the new quantities, one ledger
+entry per stock level changed, and the document the entries refer to (a ``Sale`` or a
+``StockMovement``). Not enough stock raises ``InsufficientStock`` listing every short line, and
+nothing is written.
+
+When the caller already holds a transaction (an API request under ``run_idempotent``), the
+operations join it without a savepoint: a failure rolls the whole request back.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
 from django.db import transaction
 from django.utils import timezone
+from rest_framework.exceptions import ValidationError
 
+from stockflow.api.errors import Conflict, ErrorCode
 from stockflow.catalog.models import Product, Warehouse
-from stockflow.inventory.models import LedgerEntry, LedgerReason, ReferenceType, StockLevel
+from stockflow.catalog.selectors import bundle_leaf_components
+from stockflow.inventory import locking
+from stockflow.inventory.locking import LevelKey, LockedLevel
+from stockflow.inventory.models import (
+    AdjustmentReason,
+    LedgerEntry,
+    LedgerReason,
+    MovementKind,
+    ReferenceType,
+    Sale,
+    StockLevel,
+    StockMovement,
+)
+
+# One operation moves at most this many units; a stock level holds at most MAX_STOCK_QUANTITY.
+# Both keep every computation far from the 64-bit limits of the columns.
+MAX_OPERATION_QUANTITY = 1_000_000_000
+MAX_STOCK_QUANTITY = 1_000_000_000_000_000
+# A sale may be dated slightly ahead of the server clock (clock skew), not more.
+SOLD_AT_MAX_AHEAD = timedelta(minutes=5)
+
+
+class InsufficientStock(Conflict):
+    """409 ``insufficient_stock``; ``lines`` lists every short (product, warehouse)."""
+
+    default_code = ErrorCode.INSUFFICIENT_STOCK
+    default_detail = "Not enough stock."
+
+    def __init__(self, lines: list[dict]):
+        super().__init__(lines=lines)
+        self.lines = lines
+
+
+def _short_line(key: LevelKey, requested: int, available: int) -> dict:
+    return {
+        "product_id": key[0],
+        "warehouse_id": key[1],
+        "requested": requested,
+        "available": available,
+    }
+
+
+@dataclass(slots=True)
+class LevelChange:
+    """One signed change to one stock level, and the ledger reason it is written with."""
+
+    key: LevelKey
+    change: int
+    reason: str
+
+
+@dataclass
+class StockOperationResult:
+    """What an operation wrote: its document (a Sale or a StockMovement) and ledger entries."""
+
+    document: Sale | StockMovement
+    ledger_entries: list[LedgerEntry]
+
+
+def check_can_hold_stock(
+    product: Product,
+    warehouse: Warehouse,
+    *,
+    product_field: str = "product_id",
+    warehouse_field: str = "warehouse_id",
+    sale: bool = False,
+) -> None:
+    """Raise a 400 on the field at fault unless ``product`` may have its stock moved in
+    ``warehouse``: both active, same company, and (except for a sale) not a bundle."""
+    errors: dict[str, list[str]] = {}
+    if product.is_bundle and not sale:
+        errors[product_field] = [
+            "A bundle holds no stock of its own: move the stock of its components."
+        ]
+    elif not product.is_active:
+        errors[product_field] = ["This product is inactive."]
+    if warehouse.company_id != product.company_id:
+        errors[warehouse_field] = ["This warehouse belongs to another company than the product."]
+    elif not warehouse.is_active:
+        errors[warehouse_field] = ["This warehouse is inactive."]
+    if errors:
+        raise ValidationError(errors)
+
+
+def _check_quantity(quantity: int, field: str = "quantity") -> None:
+    if not 0 < quantity <= MAX_OPERATION_QUANTITY:
+        raise ValidationError({field: [f"Must be between 1 and {MAX_OPERATION_QUANTITY}."]})
+
+
+def _apply_changes(
+    changes: list[LevelChange],
+    *,
+    company_id: int,
+    reference_type: str,
+    reference_id: int,
+    actor=None,
+    note: str = "",
+    adjustment_reason: str = "",
+    levels: dict[LevelKey, LockedLevel],
+) -> list[LedgerEntry]:
+    """Write ``changes`` to the locked ``levels`` (in one UPDATE) and their ledger entries (in
+    one INSERT). The caller has checked that every new quantity is within bounds."""
+    now = timezone.now()
+    after: dict[LevelKey, int] = {}
+    for change in changes:
+        level = levels[change.key]
+        level.quantity += change.change
+        after[change.key] = level.quantity
+    StockLevel.objects.bulk_update(
+        [
+            StockLevel(id=levels[key].id, quantity=quantity, updated_at=now)
+            for key, quantity in after.items()
+        ],
+        ["quantity", "updated_at"],
+    )
+    # Ledger entries follow the order of ``changes``; quantity_after accumulates per level.
+    running = {change.key: after[change.key] for change in changes}
+    for change in reversed(changes):
+        running[change.key] -= change.change
+    entries = []
+    for change in changes:
+        running[change.key] += change.change
+        entries.append(
+            LedgerEntry(
+                company_id=company_id,
+                stock_level_id=levels[change.key].id,
+                product_id=change.key[0],
+                warehouse_id=change.key[1],
+                change=change.change,
+                quantity_after=running[change.key],
+                reason=change.reason,
+                adjustment_reason=adjustment_reason,
+                reference_type=reference_type,
+                reference_id=reference_id,
+                actor=actor,
+                note=note,
+                created_at=now,
+            )
+        )
+    return LedgerEntry.objects.bulk_create(entries)
+
+
+def _lock_levels(keys: list[LevelKey], increased: list[LevelKey]) -> dict[LevelKey, LockedLevel]:
+    """Lock the levels of ``keys`` (one statement, id order). The ``increased`` ones must
+    exist: the API creates them before its transaction (``locking.ensure_stock_levels``); a
+    direct call that did not gets them created here, inside its transaction."""
+    levels = locking.lock_stock_levels(keys)
+    missing = [key for key in increased if key not in levels]
+    if missing:
+        locking.ensure_stock_levels(missing)
+        levels.update(locking.lock_stock_levels(missing))
+        if any(key not in levels for key in missing):
+            raise RuntimeError(f"Stock levels {missing} cannot be created.")
+    return levels
+
+
+def _lock_and_check(
+    changes: list[LevelChange], *, quantity_field: str = "quantity"
+) -> dict[LevelKey, LockedLevel]:
+    """Lock every level ``changes`` touch and check the result of the changes:
+    ``InsufficientStock`` listing every short line, or a 400 if a level would exceed
+    MAX_STOCK_QUANTITY. Nothing is written here."""
+    net: dict[LevelKey, int] = {}
+    for change in changes:
+        net[change.key] = net.get(change.key, 0) + change.change
+    levels = _lock_levels(list(net), [key for key, change in net.items() if change > 0])
+    short = []
+    for key, change in net.items():
+        available = levels[key].quantity if key in levels else 0
+        if available + change < 0:
+            short.append(_short_line(key, -change, available))
+        elif available + change > MAX_STOCK_QUANTITY:
+            raise ValidationError(
+                {quantity_field: [f"A stock level holds at most {MAX_STOCK_QUANTITY} units."]}
+            )
+    if short:
+        raise InsufficientStock(short)
+    return levels
+
+
+def receive_stock(
+    *,
+    product: Product,
+    warehouse: Warehouse,
+    quantity: int,
+    actor=None,
+    external_reference: str = "",
+    note: str = "",
+) -> StockOperationResult:
+    """Goods in: add ``quantity`` units to the product's stock in the warehouse.
+
+    Locks the stock level (see ``_lock_levels`` for a missing one), adds the quantity, and
+    writes a ``receipt`` movement and its ledger entry."""
+    check_can_hold_stock(product, warehouse)
+    _check_quantity(quantity)
+    key = (product.id, warehouse.id)
+    changes = [LevelChange(key, quantity, LedgerReason.RECEIPT)]
+    with transaction.atomic(savepoint=False):
+        levels = _lock_and_check(changes)
+        movement = StockMovement.objects.create(
+            company_id=product.company_id,
+            kind=MovementKind.RECEIPT,
+            product=product,
+            warehouse=warehouse,
+            quantity=quantity,
+            external_reference=external_reference,
+            note=note,
+            created_by=actor,
+        )
+        entries = _apply_changes(
+            changes,
+            company_id=product.company_id,
+            reference_type=ReferenceType.MOVEMENT,
+            reference_id=movement.id,
+            actor=actor,
+            note=note,
+            levels=levels,
+        )
+    return StockOperationResult(movement, entries)
+
+
+def adjust_stock(
+    *,
+    product: Product,
+    warehouse: Warehouse,
+    reason: str,
+    change: int | None = None,
+    counted_quantity: int | None = None,
+    actor=None,
+    note: str = "",
+) -> StockOperationResult:
+    """Correct the stock of a product in a warehouse, by a signed ``change`` or to a
+    ``counted_quantity`` (exactly one of them), with an adjustment ``reason``.
+
+    Locks the level, applies the change (an ``adjustment`` movement and ledger entry). A count
+    that matches the current quantity is still recorded as a movement (proof that the count
+    was made, with ``quantity`` 0) but writes no ledger entry: nothing changed. Taking out
+    more than the level holds is ``InsufficientStock``."""
+    check_can_hold_stock(product, warehouse)
+    if (change is None) == (counted_quantity is None):
+        raise ValidationError(
+            {"non_field_errors": ["Give exactly one of change and counted_quantity."]}
+        )
+    if reason not in AdjustmentReason.values:
+        raise ValidationError({"reason": [f"Must be one of {', '.join(AdjustmentReason.values)}."]})
+    if change is not None and (change == 0 or abs(change) > MAX_OPERATION_QUANTITY):
+        raise ValidationError(
+            {"change": [f"Must be a non-zero number of units, at most {MAX_OPERATION_QUANTITY}."]}
+        )
+    if counted_quantity is not None and not 0 <= counted_quantity <= MAX_STOCK_QUANTITY:
+        raise ValidationError(
+            {"counted_quantity": [f"Must be between 0 and {MAX_STOCK_QUANTITY}."]}
+        )
+
+    key = (product.id, warehouse.id)
+    with transaction.atomic(savepoint=False):
+        if counted_quantity is None:
+            changes = [LevelChange(key, change, LedgerReason.ADJUSTMENT)]
+            levels = _lock_and_check(changes, quantity_field="change")
+        else:
+            # The new quantity is the count itself, within bounds: nothing more to check.
+            levels = _lock_levels([key], [key] if counted_quantity else [])
+            change = counted_quantity - (levels[key].quantity if key in levels else 0)
+            changes = [LevelChange(key, change, LedgerReason.ADJUSTMENT)] if change else []
+        movement = StockMovement.objects.create(
+            company_id=product.company_id,
+            kind=MovementKind.ADJUSTMENT,
+            product=product,
+            warehouse=warehouse,
+            quantity=change,
+            counted_quantity=counted_quantity,
+            adjustment_reason=reason,
+            note=note,
+            created_by=actor,
+        )
+        entries = _apply_changes(
+            changes,
+            company_id=product.company_id,
+            reference_type=ReferenceType.MOVEMENT,
+            reference_id=movement.id,
+            actor=actor,
+            note=note,
+            adjustment_reason=reason,
+            levels=levels,
+        )
+    return StockOperationResult(movement, entries)
+
+
+def transfer_stock(
+    *,
+    product: Product,
+    from_warehouse: Warehouse,
+    to_warehouse: Warehouse,
+    quantity: int,
+    actor=None,
+    note: str = "",
+) -> StockOperationResult:
+    """Move ``quantity`` units of a product from one warehouse to another of its company.
+
+    Locks both levels in one statement (id order; see ``_lock_levels`` for a missing
+    destination), and writes a ``transfer`` movement with a ``transfer_out`` and a
+    ``transfer_in`` ledger entry."""
+    check_can_hold_stock(product, from_warehouse, warehouse_field="from_warehouse_id")
+    check_can_hold_stock(product, to_warehouse, warehouse_field="to_warehouse_id")
+    if from_warehouse.id == to_warehouse.id:
+        raise ValidationError({"to_warehouse_id": ["Must differ from from_warehouse_id."]})
+    _check_quantity(quantity)
+    source, destination = (product.id, from_warehouse.id), (product.id, to_warehouse.id)
+    changes = [
+        LevelChange(source, -quantity, LedgerReason.TRANSFER_OUT),
+        LevelChange(destination, quantity, LedgerReason.TRANSFER_IN),
+    ]
+    with transaction.atomic(savepoint=False):
+        levels = _lock_and_check(changes)
+        movement = StockMovement.objects.create(
+            company_id=product.company_id,
+            kind=MovementKind.TRANSFER,
+            product=product,
+            warehouse=from_warehouse,
+            to_warehouse=to_warehouse,
+            quantity=quantity,
+            note=note,
+            created_by=actor,
+        )
+        entries = _apply_changes(
+            changes,
+            company_id=product.company_id,
+            reference_type=ReferenceType.MOVEMENT,
+            reference_id=movement.id,
+            actor=actor,
+            note=note,
+            levels=levels,
+        )
+    return StockOperationResult(movement, entries)
+
+
+def check_sold_at(sold_at: datetime | None, now: datetime) -> datetime:
+    """``sold_at`` defaults to now; past dates are allowed (imports), future ones are not."""
+    if sold_at is None:
+        return now
+    if sold_at > now + SOLD_AT_MAX_AHEAD:
+        raise ValidationError({"sold_at": ["A sale cannot be dated in the future."]})
+    return sold_at
+
+
+def record_sale(
+    *,
+    product: Product,
+    warehouse: Warehouse,
+    quantity: int,
+    unit_price: Decimal | None = None,
+    sold_at: datetime | None = None,
+    actor=None,
+) -> StockOperationResult:
+    """Record a sale and take its units out of stock, all or nothing.
+
+    A product: one conditional UPDATE takes the units if the level holds enough (no separate
+    lock statement), then the sale and its ledger entry are inserted. A bundle: every leaf
+    component times ``quantity`` is taken out of the warehouse, all levels locked in one
+    statement; a shortage on any of them writes nothing. ``unit_price`` defaults to the
+    product's price, ``sold_at`` to now (past dates allowed, future ones refused)."""
+    check_can_hold_stock(product, warehouse, sale=True)
+    _check_quantity(quantity)
+    now = timezone.now()
+    sold_at = check_sold_at(sold_at, now)
+    if unit_price is None:
+        unit_price = product.price
+    if product.is_bundle:
+        return _record_bundle_sale(product, warehouse, quantity, unit_price, sold_at, actor)
+
+    key = (product.id, warehouse.id)
+    with transaction.atomic(savepoint=False):
+        level = locking.change_stock_level(key, -quantity)
+        if level is None:
+            available = (
+                StockLevel.objects.filter(product_id=key[0], warehouse_id=key[1])
+                .values_list("quantity", flat=True)
+                .first()
+            )
+            raise InsufficientStock([_short_line(key, quantity, available or 0)])
+        sale = Sale.objects.create(
+            company_id=product.company_id,
+            product=product,
+            warehouse=warehouse,
+            quantity=quantity,
+            unit_price=unit_price,
+            sold_at=sold_at,
+            created_by=actor,
+            created_at=now,
+        )
+        entry = LedgerEntry.objects.create(
+            company_id=product.company_id,
+            stock_level_id=level.id,
+            product_id=key[0],
+            warehouse_id=key[1],
+            change=-quantity,
+            quantity_after=level.quantity,
+            reason=LedgerReason.SALE,
+            reference_type=ReferenceType.SALE,
+            reference_id=sale.id,
+            actor=actor,
+            created_at=now,
+        )
+    return StockOperationResult(sale, [entry])
+
+
+def _bundle_changes(bundle: Product, warehouse: Warehouse, quantity: int) -> list[LevelChange]:
+    components = bundle_leaf_components(bundle.id)
+    if not components:
+        raise ValidationError({"product_id": ["This bundle has no components to sell."]})
+    inactive = list(
+        Product.objects.filter(
+            id__in=[component_id for component_id, _ in components], is_active=False
+        ).values_list("id", flat=True)
+    )
+    if inactive:
+        raise ValidationError(
+            {"product_id": [f"This bundle contains inactive products: {inactive}."]}
+        )
+    return [
+        LevelChange((component_id, warehouse.id), -units * quantity, LedgerReason.SALE)
+        for component_id, units in components
+    ]
+
+
+def _record_bundle_sale(
+    bundle: Product,
+    warehouse: Warehouse,
+    quantity: int,
+    unit_price: Decimal,
+    sold_at: datetime,
+    actor,
+) -> StockOperationResult:
+    changes = _bundle_changes(bundle, warehouse, quantity)
+    with transaction.atomic(savepoint=False):
+        levels = _lock_and_check(changes)
+        sale = Sale.objects.create(
+            company_id=bundle.company_id,
+            product=bundle,
+            warehouse=warehouse,
+            quantity=quantity,
+            unit_price=unit_price,
+            sold_at=sold_at,
+            created_by=actor,
+        )
+        entries = _apply_changes(
+            changes,
+            company_id=bundle.company_id,
+            reference_type=ReferenceType.SALE,
+            reference_id=sale.id,
+            actor=actor,
+            levels=levels,
+        )
+    return StockOperationResult(sale, entries)
 
 
 @transaction.atomic

@@ -3,11 +3,13 @@ with the ORM and ``record_initial_stock`` (the catalog API is not needed here)."
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import count
 
 import pytest
+from django.db import connection
 
 from stockflow.catalog.models import BundleComponent, Product, ProductType, Warehouse
 from stockflow.inventory.models import LedgerEntry, Sale, StockLevel, StockMovement
@@ -107,3 +109,34 @@ def other_shop(tenant_b) -> Shop:
     put_stock(mug, main, 10)
     put_stock(coffee, main, 10)
     return Shop(company, main, backup, mug, coffee, gift_box)
+
+
+def run_concurrently(functions: list, timeout: float = 60) -> list:
+    """Run each function in its own thread, released together by a barrier; return their
+    results in order (an exception raised in a thread is re-raised here). Each thread closes
+    its database connection at the end."""
+    barrier = threading.Barrier(len(functions))
+    results: list = [None] * len(functions)
+    errors: list = []
+
+    def worker(index: int, function) -> None:
+        try:
+            barrier.wait(timeout=timeout)
+            results[index] = function()
+        except BaseException as exc:  # reported in the main thread
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=worker, args=(index, function), daemon=True)
+        for index, function in enumerate(functions)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout)
+    assert not any(thread.is_alive() for thread in threads), "a thread did not finish"
+    if errors:
+        raise errors[0]
+    return results

@@ -80,8 +80,16 @@ def _replay(stored: IdempotencyKey, fingerprint: str) -> Response:
             "This Idempotency-Key was already used with a different request.",
         )
     return Response(
-        stored.response_body, status=stored.status_code, headers={REPLAY_HEADER: "true"}
+        json.loads(stored.response_body),
+        status=stored.status_code,
+        headers={REPLAY_HEADER: "true"},
     )
+
+
+def _stored_body(response: Response) -> str:
+    # The body is kept as its JSON text: a jsonb column would reorder its keys, and a replay
+    # must render the same body as the first response, key order included.
+    return json.dumps(response.data, cls=DjangoJSONEncoder)
 
 
 def run_idempotent(
@@ -112,8 +120,7 @@ def run_idempotent(
                 response = _run(operation)
                 if 200 <= response.status_code < 300:
                     IdempotencyKey.objects.filter(pk=claimed_id).update(
-                        status_code=response.status_code,
-                        response_body=json.loads(json.dumps(response.data, cls=DjangoJSONEncoder)),
+                        status_code=response.status_code, response_body=_stored_body(response)
                     )
                 return response
         # Taken by a request that committed (if it was running, the claim waited for it).

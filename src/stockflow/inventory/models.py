@@ -66,6 +66,11 @@ class LedgerQuerySet(models.QuerySet):
     def update(self, **kwargs):
         raise AppendOnlyError("Ledger entries are never updated.")
 
+    def bulk_update(self, objs, fields, batch_size=None):
+        # Refused before QuerySet.bulk_update opens its transaction, which would otherwise be
+        # left broken by the refusal of update().
+        raise AppendOnlyError("Ledger entries are never updated.")
+
     def delete(self):
         raise AppendOnlyError("Ledger entries are never deleted.")
 

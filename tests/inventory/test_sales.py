@@ -255,3 +255,25 @@ def test_sale_with_idempotency_key_query_count(tenant_a, shop, django_assert_max
     assert replay.status_code == 201
     assert replay.json() == response.json()
     assert LedgerEntry.objects.filter(reason="sale").count() == 1
+
+
+def test_sale_refused_while_units_arrive_is_tried_again(tenant_a, shop, monkeypatch):
+    """The conditional UPDATE found too little, but units arrived before the level was read
+    for the error report: the sale is tried again instead of a 409 claiming enough stock."""
+    from stockflow.inventory import locking
+
+    original = locking.change_stock_level
+    calls = []
+
+    def first_attempt_finds_too_little(key, change):
+        calls.append(change)
+        return None if len(calls) == 1 else original(key, change)
+
+    monkeypatch.setattr(locking, "change_stock_level", first_attempt_finds_too_little)
+    response = sell(
+        tenant_a.staff, {"product_id": shop.mug.id, "warehouse_id": shop.main.id, "quantity": 3}
+    )
+
+    assert response.status_code == 201, response.content
+    assert calls == [-3, -3]
+    assert quantity_of(shop.mug, shop.main) == 97

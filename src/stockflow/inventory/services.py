@@ -122,35 +122,20 @@ def _apply_changes(
     levels: dict[LevelKey, LockedLevel],
 ) -> list[LedgerEntry]:
     """Write ``changes`` to the locked ``levels`` (in one UPDATE) and their ledger entries (in
-    one INSERT). The caller has checked that every new quantity is within bounds."""
+    one INSERT), in the order of ``changes``. The caller has checked the new quantities."""
     now = timezone.now()
-    after: dict[LevelKey, int] = {}
+    entries = []
     for change in changes:
         level = levels[change.key]
         level.quantity += change.change
-        after[change.key] = level.quantity
-    StockLevel.objects.bulk_update(
-        [
-            StockLevel(id=levels[key].id, quantity=quantity, updated_at=now)
-            for key, quantity in after.items()
-        ],
-        ["quantity", "updated_at"],
-    )
-    # Ledger entries follow the order of ``changes``; quantity_after accumulates per level.
-    running = {change.key: after[change.key] for change in changes}
-    for change in reversed(changes):
-        running[change.key] -= change.change
-    entries = []
-    for change in changes:
-        running[change.key] += change.change
         entries.append(
             LedgerEntry(
                 company_id=company_id,
-                stock_level_id=levels[change.key].id,
-                product_id=change.key[0],
-                warehouse_id=change.key[1],
+                stock_level_id=level.id,
+                product_id=level.product_id,
+                warehouse_id=level.warehouse_id,
                 change=change.change,
-                quantity_after=running[change.key],
+                quantity_after=level.quantity,
                 reason=change.reason,
                 adjustment_reason=adjustment_reason,
                 reference_type=reference_type,
@@ -160,6 +145,11 @@ def _apply_changes(
                 created_at=now,
             )
         )
+    changed = {change.key: levels[change.key] for change in changes}.values()
+    StockLevel.objects.bulk_update(
+        [StockLevel(id=level.id, quantity=level.quantity, updated_at=now) for level in changed],
+        ["quantity", "updated_at"],
+    )
     return LedgerEntry.objects.bulk_create(entries)
 
 
@@ -393,14 +383,7 @@ def record_sale(
 
     key = (product.id, warehouse.id)
     with transaction.atomic(savepoint=False):
-        level = locking.change_stock_level(key, -quantity)
-        if level is None:
-            available = (
-                StockLevel.objects.filter(product_id=key[0], warehouse_id=key[1])
-                .values_list("quantity", flat=True)
-                .first()
-            )
-            raise InsufficientStock([_short_line(key, quantity, available or 0)])
+        level = _take_from_one_level(key, quantity)
         sale = Sale.objects.create(
             company_id=product.company_id,
             product=product,
@@ -425,6 +408,24 @@ def record_sale(
             created_at=now,
         )
     return StockOperationResult(sale, [entry])
+
+
+def _take_from_one_level(key: LevelKey, quantity: int, attempts: int = 3) -> LockedLevel:
+    """Take ``quantity`` units from one level with the conditional UPDATE; when it takes
+    nothing, read what the level holds to report it. Units received between the two
+    statements would make that report wrong ("available" enough): then try again."""
+    for _ in range(attempts):
+        level = locking.change_stock_level(key, -quantity)
+        if level is not None:
+            return level
+        available = (
+            StockLevel.objects.filter(product_id=key[0], warehouse_id=key[1])
+            .values_list("quantity", flat=True)
+            .first()
+        ) or 0
+        if available < quantity:
+            break
+    raise InsufficientStock([_short_line(key, quantity, available)])
 
 
 def _bundle_changes(bundle: Product, warehouse: Warehouse, quantity: int) -> list[LevelChange]:

@@ -6,7 +6,7 @@ from functools import partial
 
 from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status
 from rest_framework.response import Response
 
@@ -49,6 +49,28 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
 )
 
 
+OPERATION_ERRORS = {
+    400: OpenApiResponse(description="validation_error: an error per field."),
+    403: OpenApiResponse(description="permission_denied: the caller's role is below staff."),
+    404: OpenApiResponse(description="not_found: no such product in the caller's companies."),
+    409: OpenApiResponse(
+        description="insufficient_stock: nothing was written; `error.lines` lists every short "
+        "line with product_id, warehouse_id, requested and available."
+    ),
+    422: OpenApiResponse(
+        description="idempotency_key_reused: the key was used with another request."
+    ),
+}
+
+
+def operation_schema(request, response):
+    return extend_schema(
+        request=request,
+        responses={201: response, **OPERATION_ERRORS},
+        parameters=[IDEMPOTENCY_PARAMETER],
+    )
+
+
 class StockOperationView(TenantAPIView):
     """A POST that moves stock: validate, then run the service once per Idempotency-Key."""
 
@@ -83,6 +105,7 @@ class StockOperationView(TenantAPIView):
         raise NotImplementedError
 
 
+@operation_schema(ReceiptInput, MovementResultSerializer)
 class ReceiptView(StockOperationView):
     """Goods in: add units to a product's stock in a warehouse."""
 
@@ -101,15 +124,8 @@ class ReceiptView(StockOperationView):
             actor=self.request.user,
         )
 
-    @extend_schema(
-        request=ReceiptInput,
-        responses={201: MovementResultSerializer},
-        parameters=[IDEMPOTENCY_PARAMETER],
-    )
-    def post(self, request):
-        return super().post(request)
 
-
+@operation_schema(AdjustmentInput, MovementResultSerializer)
 class AdjustmentView(StockOperationView):
     """Correct a stock level by a signed change or to a counted quantity, with a reason."""
 
@@ -131,15 +147,8 @@ class AdjustmentView(StockOperationView):
             actor=self.request.user,
         )
 
-    @extend_schema(
-        request=AdjustmentInput,
-        responses={201: MovementResultSerializer},
-        parameters=[IDEMPOTENCY_PARAMETER],
-    )
-    def post(self, request):
-        return super().post(request)
 
-
+@operation_schema(TransferInput, MovementResultSerializer)
 class TransferView(StockOperationView):
     """Move units of a product between two warehouses of its company."""
 
@@ -158,14 +167,6 @@ class TransferView(StockOperationView):
             actor=self.request.user,
         )
 
-    @extend_schema(
-        request=TransferInput,
-        responses={201: MovementResultSerializer},
-        parameters=[IDEMPOTENCY_PARAMETER],
-    )
-    def post(self, request):
-        return super().post(request)
-
 
 class SaleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
     """Sales, newest first. POST records a sale and takes its units out of stock (a bundle:
@@ -178,11 +179,7 @@ class SaleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSe
     filterset_class = SaleFilter
     write_role = Role.STAFF
 
-    @extend_schema(
-        request=SaleInput,
-        responses={201: SaleResultSerializer},
-        parameters=[IDEMPOTENCY_PARAMETER],
-    )
+    @operation_schema(SaleInput, SaleResultSerializer)
     def create(self, request):
         serializer = SaleInput(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)

@@ -161,6 +161,22 @@ def test_purge_deletes_keys_past_their_ttl(tenant_a, shop, settings):
     assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["k0"]
     with pytest.raises(CommandError):
         call_command("purge_idempotency_keys", "--older-than-hours", "2")
+    settings.IDEMPOTENCY_KEY_TTL_HOURS = 1  # a setting below the promised 24 hours is ignored
+    call_command("purge_idempotency_keys")
+    assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["k0"]
+
+
+def test_trailing_slash_is_the_same_endpoint(tenant_a, shop):
+    body = bodies(shop)["/api/stock/receipts"]
+    first = tenant_a.staff.post(
+        "/api/stock/receipts", body, format="json", HTTP_IDEMPOTENCY_KEY="s"
+    )
+    replay = tenant_a.staff.post(
+        "/api/stock/receipts/", body, format="json", HTTP_IDEMPOTENCY_KEY="s"
+    )
+    assert replay.status_code == 201
+    assert replay.json() == first.json()
+    assert quantity_of(shop.mug, shop.main) == 105
 
 
 def test_an_expired_key_is_claimed_again_after_purge(tenant_a, shop):

@@ -41,11 +41,14 @@ MAX_KEY_LENGTH = 255
 REPLAY_HEADER = "Idempotent-Replayed"
 # A key purged between our failed claim and our read (past its TTL) is claimed again.
 MAX_CLAIM_ATTEMPTS = 3
+# Keys are kept at least this long whatever IDEMPOTENCY_KEY_TTL_HOURS says.
+MIN_TTL_HOURS = 24
 
 
 def request_fingerprint(request: Request) -> str:
     body = json.dumps(request.data, sort_keys=True, cls=DjangoJSONEncoder, separators=(",", ":"))
-    raw = f"{request.method} {request.path}\n{body}"
+    # Routes answer with or without a trailing slash: both are the same endpoint.
+    raw = f"{request.method} {request.path.rstrip('/')}\n{body}"
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
@@ -138,9 +141,11 @@ def _run(operation: Callable[[], Response]) -> Response:
 
 
 def purge_expired_keys(*, older_than_hours: int | None = None, batch_size: int = 10_000) -> int:
-    """Delete keys older than ``older_than_hours`` (default ``IDEMPOTENCY_KEY_TTL_HOURS``),
-    in batches so that a large purge never holds long locks. Returns how many were deleted."""
+    """Delete keys older than ``older_than_hours`` (default ``IDEMPOTENCY_KEY_TTL_HOURS``,
+    never less than ``MIN_TTL_HOURS``), in batches so that a large purge never holds long
+    locks. Returns how many were deleted."""
     hours = settings.IDEMPOTENCY_KEY_TTL_HOURS if older_than_hours is None else older_than_hours
+    hours = max(hours, MIN_TTL_HOURS)
     cutoff = timezone.now() - timedelta(hours=hours)
     deleted = 0
     while True:

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from stockflow.api.idempotency import purge_expired_keys
+from stockflow.api.idempotency import MIN_TTL_HOURS, purge_expired_keys
 
 
 class Command(BaseCommand):
@@ -19,7 +19,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, older_than_hours=None, **options):
-        if older_than_hours is not None and older_than_hours < 24:
-            raise CommandError("Keys are kept at least 24 hours: --older-than-hours must be >= 24.")
+        if older_than_hours is not None and older_than_hours < MIN_TTL_HOURS:
+            raise CommandError(
+                f"Keys are kept at least {MIN_TTL_HOURS} hours: --older-than-hours must be "
+                f"at least {MIN_TTL_HOURS}."
+            )
         deleted = purge_expired_keys(older_than_hours=older_than_hours)
         self.stdout.write(f"Deleted {deleted} idempotency key(s).")

@@ -6,14 +6,19 @@ entry per stock level changed, and the document the entries refer to (a ``Sale``
 nothing is written.
 
 When the caller already holds a transaction (an API request under ``run_idempotent``), the
-operations join it without a savepoint: a failure rolls the whole request back.
+operations join it without a savepoint (none is needed on the hot path). A refusal (not enough
+stock, a level that would overflow) is always found before anything is written, and is raised
+after the operation's block has closed cleanly: the caller's transaction stays usable, so a
+caller may catch ``InsufficientStock`` and go on (e.g. an import skipping sold-out lines).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import partial
 
 from django.db import transaction
 from django.utils import timezone
@@ -153,11 +158,14 @@ def _apply_changes(
     return LedgerEntry.objects.bulk_create(entries)
 
 
-def _lock_levels(keys: list[LevelKey], increased: list[LevelKey]) -> dict[LevelKey, LockedLevel]:
-    """Lock the levels of ``keys`` (one statement, id order). The ``increased`` ones must
-    exist: the API creates them before its transaction (``locking.ensure_stock_levels``); a
-    direct call that did not gets them created here, inside its transaction."""
-    levels = locking.lock_stock_levels(keys)
+def _lock_missing_levels(
+    levels: dict[LevelKey, LockedLevel], increased: list[LevelKey]
+) -> dict[LevelKey, LockedLevel]:
+    """Add to the locked ``levels`` the ``increased`` ones that did not exist. The API
+    creates them before its transaction (``locking.ensure_stock_levels``, its ``prepare``
+    step), so this only happens on a direct call: they are created here, in its transaction,
+    and locked after the others (out of id order), which is safe as long as concurrent direct
+    callers create their levels first too (``locking.ensure_stock_levels``)."""
     missing = [key for key in increased if key not in levels]
     if missing:
         locking.ensure_stock_levels(missing)
@@ -167,28 +175,43 @@ def _lock_levels(keys: list[LevelKey], increased: list[LevelKey]) -> dict[LevelK
     return levels
 
 
-def _lock_and_check(
-    changes: list[LevelChange], *, quantity_field: str = "quantity"
-) -> dict[LevelKey, LockedLevel]:
-    """Lock every level ``changes`` touch and check the result of the changes:
+def _refusal(
+    changes: list[LevelChange], levels: dict[LevelKey, LockedLevel], quantity_field: str
+) -> Exception | None:
+    """Why ``changes`` cannot be applied to the locked ``levels``, if they cannot:
     ``InsufficientStock`` listing every short line, or a 400 if a level would exceed
-    MAX_STOCK_QUANTITY. Nothing is written here."""
+    MAX_STOCK_QUANTITY."""
     net: dict[LevelKey, int] = {}
     for change in changes:
         net[change.key] = net.get(change.key, 0) + change.change
-    levels = _lock_levels(list(net), [key for key, change in net.items() if change > 0])
     short = []
     for key, change in net.items():
         available = levels[key].quantity if key in levels else 0
         if available + change < 0:
             short.append(_short_line(key, -change, available))
         elif available + change > MAX_STOCK_QUANTITY:
-            raise ValidationError(
+            return ValidationError(
                 {quantity_field: [f"A stock level holds at most {MAX_STOCK_QUANTITY} units."]}
             )
-    if short:
-        raise InsufficientStock(short)
-    return levels
+    return InsufficientStock(short) if short else None
+
+
+def _run_locked(
+    changes: list[LevelChange],
+    write: Callable[[dict[LevelKey, LockedLevel]], StockOperationResult],
+    *,
+    quantity_field: str = "quantity",
+) -> StockOperationResult:
+    """In one transaction: lock every level ``changes`` touch (one statement, id order),
+    check them, and ``write`` (the changes, their ledger entries and their document). A
+    refusal is raised once the block has closed, nothing written (see the module docstring)."""
+    increased = sorted({change.key for change in changes if change.change > 0})
+    with transaction.atomic(savepoint=False):
+        levels = locking.lock_stock_levels(change.key for change in changes)
+        refusal = _refusal(changes, levels, quantity_field)
+        if refusal is None:
+            return write(_lock_missing_levels(levels, increased))
+    raise refusal
 
 
 def receive_stock(
@@ -202,14 +225,14 @@ def receive_stock(
 ) -> StockOperationResult:
     """Goods in: add ``quantity`` units to the product's stock in the warehouse.
 
-    Locks the stock level (see ``_lock_levels`` for a missing one), adds the quantity, and
-    writes a ``receipt`` movement and its ledger entry."""
+    Locks the stock level (see ``_lock_missing_levels`` for a missing one), adds the
+    quantity, and writes a ``receipt`` movement and its ledger entry."""
     check_can_hold_stock(product, warehouse)
     _check_quantity(quantity)
     key = (product.id, warehouse.id)
     changes = [LevelChange(key, quantity, LedgerReason.RECEIPT)]
-    with transaction.atomic(savepoint=False):
-        levels = _lock_and_check(changes)
+
+    def write(levels: dict[LevelKey, LockedLevel]) -> StockOperationResult:
         movement = StockMovement.objects.create(
             company_id=product.company_id,
             kind=MovementKind.RECEIPT,
@@ -229,7 +252,9 @@ def receive_stock(
             note=note,
             levels=levels,
         )
-    return StockOperationResult(movement, entries)
+        return StockOperationResult(movement, entries)
+
+    return _run_locked(changes, write)
 
 
 def adjust_stock(
@@ -266,21 +291,14 @@ def adjust_stock(
         )
 
     key = (product.id, warehouse.id)
-    with transaction.atomic(savepoint=False):
-        if counted_quantity is None:
-            changes = [LevelChange(key, change, LedgerReason.ADJUSTMENT)]
-            levels = _lock_and_check(changes, quantity_field="change")
-        else:
-            # The new quantity is the count itself, within bounds: nothing more to check.
-            levels = _lock_levels([key], [key] if counted_quantity else [])
-            change = counted_quantity - (levels[key].quantity if key in levels else 0)
-            changes = [LevelChange(key, change, LedgerReason.ADJUSTMENT)] if change else []
+
+    def write(levels: dict[LevelKey, LockedLevel], changes: list[LevelChange]):
         movement = StockMovement.objects.create(
             company_id=product.company_id,
             kind=MovementKind.ADJUSTMENT,
             product=product,
             warehouse=warehouse,
-            quantity=change,
+            quantity=sum(change.change for change in changes),
             counted_quantity=counted_quantity,
             adjustment_reason=reason,
             note=note,
@@ -296,7 +314,21 @@ def adjust_stock(
             adjustment_reason=reason,
             levels=levels,
         )
-    return StockOperationResult(movement, entries)
+        return StockOperationResult(movement, entries)
+
+    if counted_quantity is None:
+        changes = [LevelChange(key, change, LedgerReason.ADJUSTMENT)]
+        return _run_locked(changes, partial(write, changes=changes), quantity_field="change")
+    # A count sets the quantity to a value within bounds: it cannot be refused.
+    with transaction.atomic(savepoint=False):
+        levels = locking.lock_stock_levels([key])
+        if counted_quantity:
+            levels = _lock_missing_levels(levels, [key])
+        counted_change = counted_quantity - (levels[key].quantity if key in levels else 0)
+        changes = (
+            [LevelChange(key, counted_change, LedgerReason.ADJUSTMENT)] if counted_change else []
+        )
+        return write(levels, changes)
 
 
 def transfer_stock(
@@ -310,8 +342,8 @@ def transfer_stock(
 ) -> StockOperationResult:
     """Move ``quantity`` units of a product from one warehouse to another of its company.
 
-    Locks both levels in one statement (id order; see ``_lock_levels`` for a missing
-    destination), and writes a ``transfer`` movement with a ``transfer_out`` and a
+    Locks both levels in one statement (id order; see ``_lock_missing_levels`` for a
+    missing destination), and writes a ``transfer`` movement with a ``transfer_out`` and a
     ``transfer_in`` ledger entry."""
     check_can_hold_stock(product, from_warehouse, warehouse_field="from_warehouse_id")
     check_can_hold_stock(product, to_warehouse, warehouse_field="to_warehouse_id")
@@ -323,8 +355,8 @@ def transfer_stock(
         LevelChange(source, -quantity, LedgerReason.TRANSFER_OUT),
         LevelChange(destination, quantity, LedgerReason.TRANSFER_IN),
     ]
-    with transaction.atomic(savepoint=False):
-        levels = _lock_and_check(changes)
+
+    def write(levels: dict[LevelKey, LockedLevel]) -> StockOperationResult:
         movement = StockMovement.objects.create(
             company_id=product.company_id,
             kind=MovementKind.TRANSFER,
@@ -344,7 +376,9 @@ def transfer_stock(
             note=note,
             levels=levels,
         )
-    return StockOperationResult(movement, entries)
+        return StockOperationResult(movement, entries)
+
+    return _run_locked(changes, write)
 
 
 def check_sold_at(sold_at: datetime | None, now: datetime) -> datetime:
@@ -383,41 +417,45 @@ def record_sale(
 
     key = (product.id, warehouse.id)
     with transaction.atomic(savepoint=False):
-        level = _take_from_one_level(key, quantity)
-        sale = Sale.objects.create(
-            company_id=product.company_id,
-            product=product,
-            warehouse=warehouse,
-            quantity=quantity,
-            unit_price=unit_price,
-            sold_at=sold_at,
-            created_by=actor,
-            created_at=now,
-        )
-        entry = LedgerEntry.objects.create(
-            company_id=product.company_id,
-            stock_level_id=level.id,
-            product_id=key[0],
-            warehouse_id=key[1],
-            change=-quantity,
-            quantity_after=level.quantity,
-            reason=LedgerReason.SALE,
-            reference_type=ReferenceType.SALE,
-            reference_id=sale.id,
-            actor=actor,
-            created_at=now,
-        )
-    return StockOperationResult(sale, [entry])
+        level, refusal = _take_from_one_level(key, quantity)
+        if refusal is None:
+            sale = Sale.objects.create(
+                company_id=product.company_id,
+                product=product,
+                warehouse=warehouse,
+                quantity=quantity,
+                unit_price=unit_price,
+                sold_at=sold_at,
+                created_by=actor,
+                created_at=now,
+            )
+            entry = LedgerEntry.objects.create(
+                company_id=product.company_id,
+                stock_level_id=level.id,
+                product_id=key[0],
+                warehouse_id=key[1],
+                change=-quantity,
+                quantity_after=level.quantity,
+                reason=LedgerReason.SALE,
+                reference_type=ReferenceType.SALE,
+                reference_id=sale.id,
+                actor=actor,
+                created_at=now,
+            )
+            return StockOperationResult(sale, [entry])
+    raise refusal
 
 
-def _take_from_one_level(key: LevelKey, quantity: int, attempts: int = 3) -> LockedLevel:
+def _take_from_one_level(
+    key: LevelKey, quantity: int, attempts: int = 3
+) -> tuple[LockedLevel | None, InsufficientStock | None]:
     """Take ``quantity`` units from one level with the conditional UPDATE; when it takes
     nothing, read what the level holds to report it. Units received between the two
     statements would make that report wrong ("available" enough): then try again."""
     for _ in range(attempts):
         level = locking.change_stock_level(key, -quantity)
         if level is not None:
-            return level
+            return level, None
         available = (
             StockLevel.objects.filter(product_id=key[0], warehouse_id=key[1])
             .values_list("quantity", flat=True)
@@ -425,7 +463,7 @@ def _take_from_one_level(key: LevelKey, quantity: int, attempts: int = 3) -> Loc
         ) or 0
         if available < quantity:
             break
-    raise InsufficientStock([_short_line(key, quantity, available)])
+    return None, InsufficientStock([_short_line(key, quantity, available)])
 
 
 def _bundle_changes(bundle: Product, warehouse: Warehouse, quantity: int) -> list[LevelChange]:
@@ -456,8 +494,8 @@ def _record_bundle_sale(
     actor,
 ) -> StockOperationResult:
     changes = _bundle_changes(bundle, warehouse, quantity)
-    with transaction.atomic(savepoint=False):
-        levels = _lock_and_check(changes)
+
+    def write(levels: dict[LevelKey, LockedLevel]) -> StockOperationResult:
         sale = Sale.objects.create(
             company_id=bundle.company_id,
             product=bundle,
@@ -475,7 +513,9 @@ def _record_bundle_sale(
             actor=actor,
             levels=levels,
         )
-    return StockOperationResult(sale, entries)
+        return StockOperationResult(sale, entries)
+
+    return _run_locked(changes, write)
 
 
 @transaction.atomic

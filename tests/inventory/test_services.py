@@ -54,3 +54,17 @@ def test_direct_calls_create_missing_levels(shop):
     )
     assert quantity_of(shop.mug, shop.backup) == 9
     assert quantity_of(shop.coffee, shop.backup) == 4
+
+
+def test_a_warehouse_deleted_meanwhile_is_a_conflict_not_a_crash(shop):
+    """A warehouse without history may be deleted with its empty stock levels while a
+    receipt into it is under way: the receipt is answered 409, nothing is written."""
+    from stockflow.api.errors import Conflict
+    from stockflow.catalog.models import Warehouse
+
+    doomed = Warehouse.objects.get(pk=shop.backup.pk)
+    Warehouse.objects.filter(pk=doomed.pk).delete()
+    before = db_state()
+    with pytest.raises(Conflict):
+        receive_stock(product=shop.mug, warehouse=doomed, quantity=1)
+    assert db_state() == before

@@ -158,21 +158,23 @@ def _apply_changes(
     return LedgerEntry.objects.bulk_create(entries)
 
 
-def _lock_missing_levels(
+def _add_missing_levels(
     levels: dict[LevelKey, LockedLevel], increased: list[LevelKey]
-) -> dict[LevelKey, LockedLevel]:
+) -> Conflict | None:
     """Add to the locked ``levels`` the ``increased`` ones that did not exist. The API
     creates them before its transaction (``locking.ensure_stock_levels``, its ``prepare``
     step), so this only happens on a direct call: they are created here, in its transaction,
     and locked after the others (out of id order), which is safe as long as concurrent direct
-    callers create their levels first too (``locking.ensure_stock_levels``)."""
+    callers create their levels first too. Returns a refusal if one cannot be created."""
     missing = [key for key in increased if key not in levels]
     if missing:
         locking.ensure_stock_levels(missing)
         levels.update(locking.lock_stock_levels(missing))
         if any(key not in levels for key in missing):
-            raise RuntimeError(f"Stock levels {missing} cannot be created.")
-    return levels
+            # Only a product or warehouse without history can be deleted (with its empty
+            # levels, see catalog.services): one was, while this operation was running.
+            return Conflict("The product or the warehouse was deleted meanwhile.")
+    return None
 
 
 def _refusal(
@@ -208,9 +210,11 @@ def _run_locked(
     increased = sorted({change.key for change in changes if change.change > 0})
     with transaction.atomic(savepoint=False):
         levels = locking.lock_stock_levels(change.key for change in changes)
-        refusal = _refusal(changes, levels, quantity_field)
+        refusal = _refusal(changes, levels, quantity_field) or _add_missing_levels(
+            levels, increased
+        )
         if refusal is None:
-            return write(_lock_missing_levels(levels, increased))
+            return write(levels)
     raise refusal
 
 
@@ -225,7 +229,7 @@ def receive_stock(
 ) -> StockOperationResult:
     """Goods in: add ``quantity`` units to the product's stock in the warehouse.
 
-    Locks the stock level (see ``_lock_missing_levels`` for a missing one), adds the
+    Locks the stock level (see ``_add_missing_levels`` for a missing one), adds the
     quantity, and writes a ``receipt`` movement and its ledger entry."""
     check_can_hold_stock(product, warehouse)
     _check_quantity(quantity)
@@ -319,16 +323,19 @@ def adjust_stock(
     if counted_quantity is None:
         changes = [LevelChange(key, change, LedgerReason.ADJUSTMENT)]
         return _run_locked(changes, partial(write, changes=changes), quantity_field="change")
-    # A count sets the quantity to a value within bounds: it cannot be refused.
+    # A count sets the quantity to a value within bounds: it cannot be short.
     with transaction.atomic(savepoint=False):
         levels = locking.lock_stock_levels([key])
-        if counted_quantity:
-            levels = _lock_missing_levels(levels, [key])
-        counted_change = counted_quantity - (levels[key].quantity if key in levels else 0)
-        changes = (
-            [LevelChange(key, counted_change, LedgerReason.ADJUSTMENT)] if counted_change else []
-        )
-        return write(levels, changes)
+        refusal = _add_missing_levels(levels, [key] if counted_quantity else [])
+        if refusal is None:
+            counted_change = counted_quantity - (levels[key].quantity if key in levels else 0)
+            changes = (
+                [LevelChange(key, counted_change, LedgerReason.ADJUSTMENT)]
+                if counted_change
+                else []
+            )
+            return write(levels, changes)
+    raise refusal
 
 
 def transfer_stock(
@@ -342,7 +349,7 @@ def transfer_stock(
 ) -> StockOperationResult:
     """Move ``quantity`` units of a product from one warehouse to another of its company.
 
-    Locks both levels in one statement (id order; see ``_lock_missing_levels`` for a
+    Locks both levels in one statement (id order; see ``_add_missing_levels`` for a
     missing destination), and writes a ``transfer`` movement with a ``transfer_out`` and a
     ``transfer_in`` ledger entry."""
     check_can_hold_stock(product, from_warehouse, warehouse_field="from_warehouse_id")

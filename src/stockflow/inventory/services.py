@@ -210,9 +210,9 @@ def _run_locked(
     increased = sorted({change.key for change in changes if change.change > 0})
     with transaction.atomic(savepoint=False):
         levels = locking.lock_stock_levels(change.key for change in changes)
-        refusal = _refusal(changes, levels, quantity_field) or _add_missing_levels(
-            levels, increased
-        )
+        refusal = _refusal(changes, levels, quantity_field)
+        if refusal is None:
+            refusal = _add_missing_levels(levels, increased)
         if refusal is None:
             return write(levels)
     raise refusal

@@ -66,6 +66,11 @@ class LedgerQuerySet(models.QuerySet):
     def update(self, **kwargs):
         raise AppendOnlyError("Ledger entries are never updated.")
 
+    def bulk_update(self, objs, fields, batch_size=None):
+        # Refused before QuerySet.bulk_update opens its transaction, which would otherwise be
+        # left broken by the refusal of update().
+        raise AppendOnlyError("Ledger entries are never updated.")
+
     def delete(self):
         raise AppendOnlyError("Ledger entries are never deleted.")
 
@@ -108,6 +113,9 @@ class LedgerEntry(models.Model):
             models.Index(fields=["stock_level", "id"], name="ledger_level_id"),
             models.Index(fields=["company", "-id"], name="ledger_company_id"),
             models.Index(fields=["product", "-id"], name="ledger_product_id"),
+            models.Index(fields=["warehouse", "-id"], name="ledger_warehouse_id"),
+            # "Which entries did this sale / movement write?"
+            models.Index(fields=["reference_type", "reference_id"], name="ledger_reference"),
         ]
 
     def __str__(self) -> str:
@@ -159,7 +167,11 @@ class MovementKind(models.TextChoices):
 
 
 class StockMovement(models.Model):
-    """The document behind a receipt, an adjustment or a transfer; ledger entries point to it."""
+    """The document behind a receipt, an adjustment or a transfer; ledger entries point to it.
+
+    ``quantity`` is the units received or transferred (positive), or the signed change of an
+    adjustment; a stock count also keeps the ``counted_quantity`` (its change may be 0 when the
+    count matched, and then no ledger entry is written)."""
 
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=20, choices=MovementKind.choices)
@@ -169,6 +181,7 @@ class StockMovement(models.Model):
         Warehouse, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     quantity = models.BigIntegerField()
+    counted_quantity = models.BigIntegerField(null=True, blank=True)
     adjustment_reason = models.CharField(
         max_length=20, choices=AdjustmentReason.choices, blank=True, default=""
     )
@@ -181,7 +194,31 @@ class StockMovement(models.Model):
 
     class Meta:
         ordering = ["-id"]
-        indexes = [models.Index(fields=["company", "-id"], name="movement_company_id")]
+        indexes = [
+            models.Index(fields=["company", "-id"], name="movement_company_id"),
+            models.Index(fields=["product", "-id"], name="movement_product_id"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(kind=MovementKind.RECEIPT, quantity__gt=0, to_warehouse__isnull=True)
+                    | Q(
+                        kind=MovementKind.TRANSFER,
+                        quantity__gt=0,
+                        to_warehouse__isnull=False,
+                    )
+                    | Q(kind=MovementKind.ADJUSTMENT, to_warehouse__isnull=True)
+                ),
+                name="movement_kind_fields",
+            ),
+            models.CheckConstraint(
+                condition=~Q(to_warehouse=models.F("warehouse")),
+                name="movement_transfer_two_warehouses",
+            ),
+            models.CheckConstraint(
+                condition=Q(counted_quantity__gte=0), name="movement_counted_quantity_gte_0"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.quantity} × {self.product_id}"

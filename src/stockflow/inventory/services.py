@@ -1,12 +1,528 @@
-"""Every write to stock: explicit transactions, locks, ledger entries."""
+"""Every write to stock: explicit transactions, locks (see ``locking``), ledger entries.
+
+Each operation is atomic and writes, in the same transaction, the new quantities, one ledger
+entry per stock level changed, and the document the entries refer to (a ``Sale`` or a
+``StockMovement``). Not enough stock raises ``InsufficientStock`` listing every short line, and
+nothing is written.
+
+When the caller already holds a transaction (an API request under ``run_idempotent``), the
+operations join it without a savepoint (none is needed on the hot path). A refusal (not enough
+stock, a level that would overflow) is always found before anything is written, and is raised
+after the operation's block has closed cleanly: the caller's transaction stays usable, so a
+caller may catch ``InsufficientStock`` and go on (e.g. an import skipping sold-out lines).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from functools import partial
+
 from django.db import transaction
 from django.utils import timezone
+from rest_framework.exceptions import ValidationError
 
+from stockflow.api.errors import Conflict, ErrorCode
 from stockflow.catalog.models import Product, Warehouse
-from stockflow.inventory.models import LedgerEntry, LedgerReason, ReferenceType, StockLevel
+from stockflow.catalog.selectors import bundle_leaf_components
+from stockflow.inventory import locking
+from stockflow.inventory.locking import LevelKey, LockedLevel
+from stockflow.inventory.models import (
+    AdjustmentReason,
+    LedgerEntry,
+    LedgerReason,
+    MovementKind,
+    ReferenceType,
+    Sale,
+    StockLevel,
+    StockMovement,
+)
+
+# One operation moves at most this many units; a stock level holds at most MAX_STOCK_QUANTITY.
+# Both keep every computation far from the 64-bit limits of the columns.
+MAX_OPERATION_QUANTITY = 1_000_000_000
+MAX_STOCK_QUANTITY = 1_000_000_000_000_000
+# A sale may be dated slightly ahead of the server clock (clock skew), not more.
+SOLD_AT_MAX_AHEAD = timedelta(minutes=5)
+
+
+class InsufficientStock(Conflict):
+    """409 ``insufficient_stock``; ``lines`` lists every short (product, warehouse)."""
+
+    default_code = ErrorCode.INSUFFICIENT_STOCK
+    default_detail = "Not enough stock."
+
+    def __init__(self, lines: list[dict]):
+        super().__init__(lines=lines)
+        self.lines = lines
+
+
+def _short_line(key: LevelKey, requested: int, available: int) -> dict:
+    return {
+        "product_id": key[0],
+        "warehouse_id": key[1],
+        "requested": requested,
+        "available": available,
+    }
+
+
+@dataclass(slots=True)
+class LevelChange:
+    """One signed change to one stock level, and the ledger reason it is written with."""
+
+    key: LevelKey
+    change: int
+    reason: str
+
+
+@dataclass
+class StockOperationResult:
+    """What an operation wrote: its document (a Sale or a StockMovement) and ledger entries."""
+
+    document: Sale | StockMovement
+    ledger_entries: list[LedgerEntry]
+
+
+def check_can_hold_stock(
+    product: Product,
+    warehouse: Warehouse,
+    *,
+    product_field: str = "product_id",
+    warehouse_field: str = "warehouse_id",
+    sale: bool = False,
+) -> None:
+    """Raise a 400 on the field at fault unless ``product`` may have its stock moved in
+    ``warehouse``: both active, same company, and (except for a sale) not a bundle."""
+    errors: dict[str, list[str]] = {}
+    if product.is_bundle and not sale:
+        errors[product_field] = [
+            "A bundle holds no stock of its own: move the stock of its components."
+        ]
+    elif not product.is_active:
+        errors[product_field] = ["This product is inactive."]
+    if warehouse.company_id != product.company_id:
+        errors[warehouse_field] = ["This warehouse belongs to another company than the product."]
+    elif not warehouse.is_active:
+        errors[warehouse_field] = ["This warehouse is inactive."]
+    if errors:
+        raise ValidationError(errors)
+
+
+def _check_quantity(quantity: int, field: str = "quantity") -> None:
+    if not 0 < quantity <= MAX_OPERATION_QUANTITY:
+        raise ValidationError({field: [f"Must be between 1 and {MAX_OPERATION_QUANTITY}."]})
+
+
+def _apply_changes(
+    changes: list[LevelChange],
+    *,
+    company_id: int,
+    reference_type: str,
+    reference_id: int,
+    actor=None,
+    note: str = "",
+    adjustment_reason: str = "",
+    levels: dict[LevelKey, LockedLevel],
+) -> list[LedgerEntry]:
+    """Write ``changes`` to the locked ``levels`` (in one UPDATE) and their ledger entries (in
+    one INSERT), in the order of ``changes``. The caller has checked the new quantities."""
+    now = timezone.now()
+    entries = []
+    for change in changes:
+        level = levels[change.key]
+        level.quantity += change.change
+        entries.append(
+            LedgerEntry(
+                company_id=company_id,
+                stock_level_id=level.id,
+                product_id=level.product_id,
+                warehouse_id=level.warehouse_id,
+                change=change.change,
+                quantity_after=level.quantity,
+                reason=change.reason,
+                adjustment_reason=adjustment_reason,
+                reference_type=reference_type,
+                reference_id=reference_id,
+                actor=actor,
+                note=note,
+                created_at=now,
+            )
+        )
+    changed = {change.key: levels[change.key] for change in changes}.values()
+    StockLevel.objects.bulk_update(
+        [StockLevel(id=level.id, quantity=level.quantity, updated_at=now) for level in changed],
+        ["quantity", "updated_at"],
+    )
+    return LedgerEntry.objects.bulk_create(entries)
+
+
+def _add_missing_levels(
+    levels: dict[LevelKey, LockedLevel], increased: list[LevelKey]
+) -> Conflict | None:
+    """Add to the locked ``levels`` the ``increased`` ones that did not exist. The API
+    creates them before its transaction (``locking.ensure_stock_levels``, its ``prepare``
+    step), so this only happens on a direct call: they are created here, in its transaction,
+    and locked after the others (out of id order), which is safe as long as concurrent direct
+    callers create their levels first too. Returns a refusal if one cannot be created."""
+    missing = [key for key in increased if key not in levels]
+    if missing:
+        locking.ensure_stock_levels(missing)
+        levels.update(locking.lock_stock_levels(missing))
+        if any(key not in levels for key in missing):
+            # Only a product or warehouse without history can be deleted (with its empty
+            # levels, see catalog.services): one was, while this operation was running.
+            return Conflict("The product or the warehouse was deleted meanwhile.")
+    return None
+
+
+def _refusal(
+    changes: list[LevelChange], levels: dict[LevelKey, LockedLevel], quantity_field: str
+) -> Exception | None:
+    """Why ``changes`` cannot be applied to the locked ``levels``, if they cannot:
+    ``InsufficientStock`` listing every short line, or a 400 if a level would exceed
+    MAX_STOCK_QUANTITY."""
+    net: dict[LevelKey, int] = {}
+    for change in changes:
+        net[change.key] = net.get(change.key, 0) + change.change
+    short = []
+    for key, change in net.items():
+        available = levels[key].quantity if key in levels else 0
+        if available + change < 0:
+            short.append(_short_line(key, -change, available))
+        elif available + change > MAX_STOCK_QUANTITY:
+            return ValidationError(
+                {quantity_field: [f"A stock level holds at most {MAX_STOCK_QUANTITY} units."]}
+            )
+    return InsufficientStock(short) if short else None
+
+
+def _run_locked(
+    changes: list[LevelChange],
+    write: Callable[[dict[LevelKey, LockedLevel]], StockOperationResult],
+    *,
+    quantity_field: str = "quantity",
+) -> StockOperationResult:
+    """In one transaction: lock every level ``changes`` touch (one statement, id order),
+    check them, and ``write`` (the changes, their ledger entries and their document). A
+    refusal is raised once the block has closed, nothing written (see the module docstring)."""
+    increased = sorted({change.key for change in changes if change.change > 0})
+    with transaction.atomic(savepoint=False):
+        levels = locking.lock_stock_levels(change.key for change in changes)
+        refusal = _refusal(changes, levels, quantity_field)
+        if refusal is None:
+            refusal = _add_missing_levels(levels, increased)
+        if refusal is None:
+            return write(levels)
+    raise refusal
+
+
+def receive_stock(
+    *,
+    product: Product,
+    warehouse: Warehouse,
+    quantity: int,
+    actor=None,
+    external_reference: str = "",
+    note: str = "",
+) -> StockOperationResult:
+    """Goods in: add ``quantity`` units to the product's stock in the warehouse.
+
+    Locks the stock level (see ``_add_missing_levels`` for a missing one), adds the
+    quantity, and writes a ``receipt`` movement and its ledger entry."""
+    check_can_hold_stock(product, warehouse)
+    _check_quantity(quantity)
+    key = (product.id, warehouse.id)
+    changes = [LevelChange(key, quantity, LedgerReason.RECEIPT)]
+
+    def write(levels: dict[LevelKey, LockedLevel]) -> StockOperationResult:
+        movement = StockMovement.objects.create(
+            company_id=product.company_id,
+            kind=MovementKind.RECEIPT,
+            product=product,
+            warehouse=warehouse,
+            quantity=quantity,
+            external_reference=external_reference,
+            note=note,
+            created_by=actor,
+        )
+        entries = _apply_changes(
+            changes,
+            company_id=product.company_id,
+            reference_type=ReferenceType.MOVEMENT,
+            reference_id=movement.id,
+            actor=actor,
+            note=note,
+            levels=levels,
+        )
+        return StockOperationResult(movement, entries)
+
+    return _run_locked(changes, write)
+
+
+def adjust_stock(
+    *,
+    product: Product,
+    warehouse: Warehouse,
+    reason: str,
+    change: int | None = None,
+    counted_quantity: int | None = None,
+    actor=None,
+    note: str = "",
+) -> StockOperationResult:
+    """Correct the stock of a product in a warehouse, by a signed ``change`` or to a
+    ``counted_quantity`` (exactly one of them), with an adjustment ``reason``.
+
+    Locks the level, applies the change (an ``adjustment`` movement and ledger entry). A count
+    that matches the current quantity is still recorded as a movement (proof that the count
+    was made, with ``quantity`` 0) but writes no ledger entry: nothing changed. Taking out
+    more than the level holds is ``InsufficientStock``."""
+    check_can_hold_stock(product, warehouse)
+    if (change is None) == (counted_quantity is None):
+        raise ValidationError(
+            {"non_field_errors": ["Give exactly one of change and counted_quantity."]}
+        )
+    if reason not in AdjustmentReason.values:
+        raise ValidationError({"reason": [f"Must be one of {', '.join(AdjustmentReason.values)}."]})
+    if change is not None and (change == 0 or abs(change) > MAX_OPERATION_QUANTITY):
+        raise ValidationError(
+            {"change": [f"Must be a non-zero number of units, at most {MAX_OPERATION_QUANTITY}."]}
+        )
+    if counted_quantity is not None and not 0 <= counted_quantity <= MAX_STOCK_QUANTITY:
+        raise ValidationError(
+            {"counted_quantity": [f"Must be between 0 and {MAX_STOCK_QUANTITY}."]}
+        )
+
+    key = (product.id, warehouse.id)
+
+    def write(levels: dict[LevelKey, LockedLevel], changes: list[LevelChange]):
+        movement = StockMovement.objects.create(
+            company_id=product.company_id,
+            kind=MovementKind.ADJUSTMENT,
+            product=product,
+            warehouse=warehouse,
+            quantity=sum(change.change for change in changes),
+            counted_quantity=counted_quantity,
+            adjustment_reason=reason,
+            note=note,
+            created_by=actor,
+        )
+        entries = _apply_changes(
+            changes,
+            company_id=product.company_id,
+            reference_type=ReferenceType.MOVEMENT,
+            reference_id=movement.id,
+            actor=actor,
+            note=note,
+            adjustment_reason=reason,
+            levels=levels,
+        )
+        return StockOperationResult(movement, entries)
+
+    if counted_quantity is None:
+        changes = [LevelChange(key, change, LedgerReason.ADJUSTMENT)]
+        return _run_locked(changes, partial(write, changes=changes), quantity_field="change")
+    # A count sets the quantity to a value within bounds: it cannot be short.
+    with transaction.atomic(savepoint=False):
+        levels = locking.lock_stock_levels([key])
+        refusal = _add_missing_levels(levels, [key] if counted_quantity else [])
+        if refusal is None:
+            counted_change = counted_quantity - (levels[key].quantity if key in levels else 0)
+            changes = (
+                [LevelChange(key, counted_change, LedgerReason.ADJUSTMENT)]
+                if counted_change
+                else []
+            )
+            return write(levels, changes)
+    raise refusal
+
+
+def transfer_stock(
+    *,
+    product: Product,
+    from_warehouse: Warehouse,
+    to_warehouse: Warehouse,
+    quantity: int,
+    actor=None,
+    note: str = "",
+) -> StockOperationResult:
+    """Move ``quantity`` units of a product from one warehouse to another of its company.
+
+    Locks both levels in one statement (id order; see ``_add_missing_levels`` for a
+    missing destination), and writes a ``transfer`` movement with a ``transfer_out`` and a
+    ``transfer_in`` ledger entry."""
+    check_can_hold_stock(product, from_warehouse, warehouse_field="from_warehouse_id")
+    check_can_hold_stock(product, to_warehouse, warehouse_field="to_warehouse_id")
+    if from_warehouse.id == to_warehouse.id:
+        raise ValidationError({"to_warehouse_id": ["Must differ from from_warehouse_id."]})
+    _check_quantity(quantity)
+    source, destination = (product.id, from_warehouse.id), (product.id, to_warehouse.id)
+    changes = [
+        LevelChange(source, -quantity, LedgerReason.TRANSFER_OUT),
+        LevelChange(destination, quantity, LedgerReason.TRANSFER_IN),
+    ]
+
+    def write(levels: dict[LevelKey, LockedLevel]) -> StockOperationResult:
+        movement = StockMovement.objects.create(
+            company_id=product.company_id,
+            kind=MovementKind.TRANSFER,
+            product=product,
+            warehouse=from_warehouse,
+            to_warehouse=to_warehouse,
+            quantity=quantity,
+            note=note,
+            created_by=actor,
+        )
+        entries = _apply_changes(
+            changes,
+            company_id=product.company_id,
+            reference_type=ReferenceType.MOVEMENT,
+            reference_id=movement.id,
+            actor=actor,
+            note=note,
+            levels=levels,
+        )
+        return StockOperationResult(movement, entries)
+
+    return _run_locked(changes, write)
+
+
+def check_sold_at(sold_at: datetime | None, now: datetime) -> datetime:
+    """``sold_at`` defaults to now; past dates are allowed (imports), future ones are not."""
+    if sold_at is None:
+        return now
+    if sold_at > now + SOLD_AT_MAX_AHEAD:
+        raise ValidationError({"sold_at": ["A sale cannot be dated in the future."]})
+    return sold_at
+
+
+def record_sale(
+    *,
+    product: Product,
+    warehouse: Warehouse,
+    quantity: int,
+    unit_price: Decimal | None = None,
+    sold_at: datetime | None = None,
+    actor=None,
+) -> StockOperationResult:
+    """Record a sale and take its units out of stock, all or nothing.
+
+    A product: one conditional UPDATE takes the units if the level holds enough (no separate
+    lock statement), then the sale and its ledger entry are inserted. A bundle: every leaf
+    component times ``quantity`` is taken out of the warehouse, all levels locked in one
+    statement; a shortage on any of them writes nothing. ``unit_price`` defaults to the
+    product's price, ``sold_at`` to now (past dates allowed, future ones refused)."""
+    check_can_hold_stock(product, warehouse, sale=True)
+    _check_quantity(quantity)
+    now = timezone.now()
+    sold_at = check_sold_at(sold_at, now)
+    if unit_price is None:
+        unit_price = product.price
+    if product.is_bundle:
+        return _record_bundle_sale(product, warehouse, quantity, unit_price, sold_at, actor)
+
+    key = (product.id, warehouse.id)
+    with transaction.atomic(savepoint=False):
+        level, refusal = _take_from_one_level(key, quantity)
+        if refusal is None:
+            sale = Sale.objects.create(
+                company_id=product.company_id,
+                product=product,
+                warehouse=warehouse,
+                quantity=quantity,
+                unit_price=unit_price,
+                sold_at=sold_at,
+                created_by=actor,
+                created_at=now,
+            )
+            entry = LedgerEntry.objects.create(
+                company_id=product.company_id,
+                stock_level_id=level.id,
+                product_id=key[0],
+                warehouse_id=key[1],
+                change=-quantity,
+                quantity_after=level.quantity,
+                reason=LedgerReason.SALE,
+                reference_type=ReferenceType.SALE,
+                reference_id=sale.id,
+                actor=actor,
+                created_at=now,
+            )
+            return StockOperationResult(sale, [entry])
+    raise refusal
+
+
+def _take_from_one_level(
+    key: LevelKey, quantity: int, attempts: int = 3
+) -> tuple[LockedLevel | None, InsufficientStock | None]:
+    """Take ``quantity`` units from one level with the conditional UPDATE; when it takes
+    nothing, read what the level holds to report it. Units received between the two
+    statements would make that report wrong ("available" enough): then try again."""
+    for _ in range(attempts):
+        level = locking.change_stock_level(key, -quantity)
+        if level is not None:
+            return level, None
+        available = (
+            StockLevel.objects.filter(product_id=key[0], warehouse_id=key[1])
+            .values_list("quantity", flat=True)
+            .first()
+        ) or 0
+        if available < quantity:
+            break
+    return None, InsufficientStock([_short_line(key, quantity, available)])
+
+
+def _bundle_changes(bundle: Product, warehouse: Warehouse, quantity: int) -> list[LevelChange]:
+    components = bundle_leaf_components(bundle.id)
+    if not components:
+        raise ValidationError({"product_id": ["This bundle has no components to sell."]})
+    inactive = list(
+        Product.objects.filter(
+            id__in=[component_id for component_id, _ in components], is_active=False
+        ).values_list("id", flat=True)
+    )
+    if inactive:
+        raise ValidationError(
+            {"product_id": [f"This bundle contains inactive products: {inactive}."]}
+        )
+    return [
+        LevelChange((component_id, warehouse.id), -units * quantity, LedgerReason.SALE)
+        for component_id, units in components
+    ]
+
+
+def _record_bundle_sale(
+    bundle: Product,
+    warehouse: Warehouse,
+    quantity: int,
+    unit_price: Decimal,
+    sold_at: datetime,
+    actor,
+) -> StockOperationResult:
+    changes = _bundle_changes(bundle, warehouse, quantity)
+
+    def write(levels: dict[LevelKey, LockedLevel]) -> StockOperationResult:
+        sale = Sale.objects.create(
+            company_id=bundle.company_id,
+            product=bundle,
+            warehouse=warehouse,
+            quantity=quantity,
+            unit_price=unit_price,
+            sold_at=sold_at,
+            created_by=actor,
+        )
+        entries = _apply_changes(
+            changes,
+            company_id=bundle.company_id,
+            reference_type=ReferenceType.SALE,
+            reference_id=sale.id,
+            actor=actor,
+            levels=levels,
+        )
+        return StockOperationResult(sale, entries)
+
+    return _run_locked(changes, write)
 
 
 @transaction.atomic

@@ -1,1 +1,22 @@
-urlpatterns = []
+from django.urls import re_path
+
+from stockflow.api.routers import Router
+from stockflow.inventory import views
+
+router = Router()
+router.register("stock-levels", views.StockLevelViewSet, basename="stock-level")
+router.register("stock/movements", views.MovementViewSet, basename="stock-movement")
+router.register("ledger", views.LedgerViewSet, basename="ledger-entry")
+router.register("sales", views.SaleViewSet, basename="sale")
+
+urlpatterns = [
+    re_path(r"^stock/receipts/?$", views.ReceiptView.as_view(), name="stock-receipt"),
+    re_path(r"^stock/adjustments/?$", views.AdjustmentView.as_view(), name="stock-adjustment"),
+    re_path(r"^stock/transfers/?$", views.TransferView.as_view(), name="stock-transfer"),
+    re_path(
+        r"^products/(?P<product_id>\d+)/stock/?$",
+        views.ProductStockView.as_view(),
+        name="product-stock",
+    ),
+    *router.urls,
+]

@@ -1,0 +1,98 @@
+"""Query-string filters of the inventory lists."""
+
+from __future__ import annotations
+
+import django_filters
+
+from stockflow.inventory import selectors
+from stockflow.inventory.models import (
+    AdjustmentReason,
+    LedgerEntry,
+    LedgerReason,
+    MovementKind,
+    ReferenceType,
+    Sale,
+    StockLevel,
+    StockMovement,
+)
+
+
+class StockLevelFilter(django_filters.FilterSet):
+    company_id = django_filters.NumberFilter()
+    product_id = django_filters.NumberFilter()
+    warehouse_id = django_filters.NumberFilter()
+    below_threshold = django_filters.BooleanFilter(
+        method="filter_below_threshold",
+        label="Only levels below (true) or not below (false) their effective threshold.",
+    )
+
+    class Meta:
+        model = StockLevel
+        fields = ["company_id", "product_id", "warehouse_id", "below_threshold"]
+
+    def filter_below_threshold(self, queryset, name, value):
+        return selectors.below_threshold(queryset, value)
+
+
+class LedgerEntryFilter(django_filters.FilterSet):
+    company_id = django_filters.NumberFilter()
+    product_id = django_filters.NumberFilter()
+    warehouse_id = django_filters.NumberFilter()
+    stock_level_id = django_filters.NumberFilter()
+    reason = django_filters.ChoiceFilter(choices=LedgerReason.choices)
+    adjustment_reason = django_filters.ChoiceFilter(choices=AdjustmentReason.choices)
+    reference_type = django_filters.ChoiceFilter(choices=ReferenceType.choices)
+    reference_id = django_filters.NumberFilter()
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+
+    class Meta:
+        model = LedgerEntry
+        fields = [
+            "company_id",
+            "product_id",
+            "warehouse_id",
+            "stock_level_id",
+            "reason",
+            "adjustment_reason",
+            "reference_type",
+            "reference_id",
+            "created_after",
+            "created_before",
+        ]
+
+
+class SaleFilter(django_filters.FilterSet):
+    company_id = django_filters.NumberFilter()
+    product_id = django_filters.NumberFilter()
+    warehouse_id = django_filters.NumberFilter()
+    sold_after = django_filters.IsoDateTimeFilter(field_name="sold_at", lookup_expr="gte")
+    sold_before = django_filters.IsoDateTimeFilter(field_name="sold_at", lookup_expr="lt")
+
+    class Meta:
+        model = Sale
+        fields = ["company_id", "product_id", "warehouse_id", "sold_after", "sold_before"]
+
+
+class MovementFilter(django_filters.FilterSet):
+    company_id = django_filters.NumberFilter()
+    kind = django_filters.ChoiceFilter(choices=MovementKind.choices)
+    product_id = django_filters.NumberFilter()
+    warehouse_id = django_filters.NumberFilter(method="filter_warehouse")
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+
+    class Meta:
+        model = StockMovement
+        fields = [
+            "company_id",
+            "kind",
+            "product_id",
+            "warehouse_id",
+            "created_after",
+            "created_before",
+        ]
+
+    def filter_warehouse(self, queryset, name, value):
+        # A transfer concerns both of its warehouses.
+        return queryset.filter(warehouse_id=value) | queryset.filter(to_warehouse_id=value)

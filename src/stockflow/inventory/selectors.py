@@ -1,0 +1,206 @@
+"""Read queries of the inventory: stock per warehouse, and the invariant checks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import connection
+from django.db.models import BooleanField, Case, F, Q, QuerySet, Value, When
+from django.db.models.functions import Coalesce
+
+from stockflow.catalog.models import Product, Warehouse
+from stockflow.catalog.selectors import bundle_leaf_components
+from stockflow.inventory.models import LedgerEntry, StockLevel
+
+
+def effective_threshold():
+    """The low-stock threshold of a stock level's product: its own, else its type's."""
+    return Coalesce("product__low_stock_threshold", "product__product_type__low_stock_threshold")
+
+
+def stock_levels_with_threshold(queryset: QuerySet[StockLevel]) -> QuerySet[StockLevel]:
+    """Stock levels with their product and warehouse, ``effective_threshold`` and
+    ``below_threshold`` (quantity < threshold; no threshold, never below), in one query."""
+    return (
+        queryset.select_related("product", "warehouse")
+        .annotate(effective_threshold=effective_threshold())
+        .annotate(
+            below_threshold=Case(
+                When(quantity__lt=F("effective_threshold"), then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(),
+            )
+        )
+    )
+
+
+def below_threshold(queryset: QuerySet[StockLevel], value: bool) -> QuerySet[StockLevel]:
+    below = Q(effective_threshold__isnull=False, quantity__lt=F("effective_threshold"))
+    return queryset.filter(below) if value else queryset.exclude(below)
+
+
+def product_stock(product: Product) -> dict:
+    """The stock of one product in every warehouse of its company, warehouses without a stock
+    level included (quantity 0). For a bundle, the quantity in a warehouse is the number of
+    bundles its components' stock can make there (min of floor(stock / units per bundle)).
+    Two queries (three for a bundle)."""
+    warehouses = list(
+        Warehouse.objects.filter(company_id=product.company_id)
+        .order_by("id")
+        .values("id", "code", "name", "is_active")
+    )
+    if product.is_bundle:
+        components = bundle_leaf_components(product.id)
+        quantities = _bundle_availability(components, [w["id"] for w in warehouses])
+        level_ids: dict[int, int] = {}
+    else:
+        levels = StockLevel.objects.filter(product_id=product.id).values_list(
+            "warehouse_id", "id", "quantity"
+        )
+        quantities = {wh: qty for wh, _, qty in levels}
+        level_ids = {wh: level_id for wh, level_id, _ in levels}
+    rows = [
+        {
+            "warehouse_id": w["id"],
+            "warehouse_code": w["code"],
+            "warehouse_name": w["name"],
+            "warehouse_is_active": w["is_active"],
+            "stock_level_id": level_ids.get(w["id"]),
+            "quantity": quantities.get(w["id"], 0),
+        }
+        for w in warehouses
+    ]
+    threshold = product.low_stock_threshold
+    if threshold is None and product.product_type_id is not None:
+        threshold = product.product_type.low_stock_threshold
+    return {
+        "product_id": product.id,
+        "sku": product.sku,
+        "name": product.name,
+        "is_bundle": product.is_bundle,
+        "low_stock_threshold": threshold,
+        "total_quantity": sum(row["quantity"] for row in rows),
+        "warehouses": rows,
+    }
+
+
+def _bundle_availability(
+    components: list[tuple[int, int]], warehouse_ids: list[int]
+) -> dict[int, int]:
+    if not components:
+        return {}
+    stock = {
+        (product_id, warehouse_id): quantity
+        for product_id, warehouse_id, quantity in StockLevel.objects.filter(
+            product_id__in=[product_id for product_id, _ in components]
+        ).values_list("product_id", "warehouse_id", "quantity")
+    }
+    return {
+        warehouse_id: min(stock.get((pid, warehouse_id), 0) // units for pid, units in components)
+        for warehouse_id in warehouse_ids
+    }
+
+
+# --- invariants ----------------------------------------------------------------------------
+
+
+@dataclass
+class InvariantCheck:
+    name: str
+    description: str
+    violations: int
+    samples: list[dict]
+
+
+def _check(name: str, description: str, sql: str, limit: int) -> InvariantCheck:
+    """Run a set-based check: ``sql`` selects the violating rows; count them and keep a few."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM ({sql}) violations")
+        count = cursor.fetchone()[0]
+        samples: list[dict] = []
+        if count:
+            cursor.execute(f"{sql} LIMIT %s", [limit])
+            columns = [col[0] for col in cursor.description]
+            samples = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    return InvariantCheck(name, description, count, samples)
+
+
+def stock_invariant_violations(*, sample_limit: int = 10) -> list[InvariantCheck]:
+    """Check every stock invariant over the whole database, one set-based query (plus a
+    sample query when it fails) per invariant: they scale to millions of ledger rows."""
+    level = StockLevel._meta.db_table
+    ledger = LedgerEntry._meta.db_table
+    product = Product._meta.db_table
+    warehouse = Warehouse._meta.db_table
+    checks = [
+        (
+            "ledger_sum",
+            "The ledger changes of every stock level add up to its quantity.",
+            f"""
+            SELECT s.id AS stock_level_id, s.quantity, COALESCE(l.total, 0) AS ledger_sum
+            FROM {level} s
+            LEFT JOIN (
+                SELECT stock_level_id, SUM(change) AS total FROM {ledger} GROUP BY stock_level_id
+            ) l ON l.stock_level_id = s.id
+            WHERE s.quantity <> COALESCE(l.total, 0)
+            ORDER BY s.id
+            """,
+        ),
+        (
+            "ledger_chain",
+            "Along each level's ledger (id order), quantity_after = previous quantity_after "
+            "+ change (the first entry starts from 0).",
+            f"""
+            SELECT id AS ledger_entry_id, stock_level_id, change, quantity_after,
+                   previous_after
+            FROM (
+                SELECT id, stock_level_id, change, quantity_after,
+                       COALESCE(LAG(quantity_after) OVER (
+                           PARTITION BY stock_level_id ORDER BY id
+                       ), 0) AS previous_after
+                FROM {ledger}
+            ) chain
+            WHERE quantity_after <> previous_after + change
+            ORDER BY id
+            """,
+        ),
+        (
+            "non_negative",
+            "No stock level and no ledger entry is below zero.",
+            f"""
+            SELECT 'stock_level' AS row_kind, id, quantity FROM {level} WHERE quantity < 0
+            UNION ALL
+            SELECT 'ledger_entry', id, quantity_after FROM {ledger} WHERE quantity_after < 0
+            """,
+        ),
+        (
+            "level_company",
+            "A stock level, its product and its warehouse belong to one company; bundles hold "
+            "no stock level.",
+            f"""
+            SELECT s.id AS stock_level_id, s.company_id, p.company_id AS product_company_id,
+                   w.company_id AS warehouse_company_id, p.is_bundle
+            FROM {level} s
+            JOIN {product} p ON p.id = s.product_id
+            JOIN {warehouse} w ON w.id = s.warehouse_id
+            WHERE s.company_id <> p.company_id OR s.company_id <> w.company_id OR p.is_bundle
+            ORDER BY s.id
+            """,
+        ),
+        (
+            "ledger_company",
+            "A ledger entry has the company, product and warehouse of its stock level.",
+            f"""
+            SELECT l.id AS ledger_entry_id, l.company_id, s.company_id AS level_company_id,
+                   l.product_id, s.product_id AS level_product_id,
+                   l.warehouse_id, s.warehouse_id AS level_warehouse_id
+            FROM {ledger} l
+            JOIN {level} s ON s.id = l.stock_level_id
+            WHERE l.company_id <> s.company_id
+               OR l.product_id <> s.product_id
+               OR l.warehouse_id <> s.warehouse_id
+            ORDER BY l.id
+            """,
+        ),
+    ]
+    return [_check(name, description, sql, sample_limit) for name, description, sql in checks]

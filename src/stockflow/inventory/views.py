@@ -1,0 +1,247 @@
+"""Inventory API: stock operations (staff), stock levels, ledger, sales, movements (any member)."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from django.shortcuts import get_object_or_404
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, status
+from rest_framework.response import Response
+
+from stockflow.api.idempotency import HEADER as IDEMPOTENCY_HEADER
+from stockflow.api.idempotency import run_idempotent
+from stockflow.api.pagination import NewestFirstCursorPagination
+from stockflow.catalog.models import Product
+from stockflow.inventory import locking, selectors, services
+from stockflow.inventory.filters import (
+    LedgerEntryFilter,
+    MovementFilter,
+    SaleFilter,
+    StockLevelFilter,
+)
+from stockflow.inventory.models import LedgerEntry, Sale, StockLevel, StockMovement
+from stockflow.inventory.serializers import (
+    AdjustmentInput,
+    LedgerEntrySerializer,
+    MovementResultSerializer,
+    MovementSerializer,
+    ProductStockSerializer,
+    ReceiptInput,
+    SaleInput,
+    SaleResultSerializer,
+    SaleSerializer,
+    StockLevelSerializer,
+    TransferInput,
+    operation_result_data,
+)
+from stockflow.tenancy.models import Role
+from stockflow.tenancy.scoping import TenantAPIView, TenantViewSet
+
+IDEMPOTENCY_PARAMETER = OpenApiParameter(
+    IDEMPOTENCY_HEADER,
+    str,
+    OpenApiParameter.HEADER,
+    description="Makes retries safe: a retry with the same key and body gets the first "
+    "response again without a second effect; the same key with another body is refused (422). "
+    "Keys are scoped per company and kept at least 24 hours.",
+)
+
+
+OPERATION_ERRORS = {
+    400: OpenApiResponse(description="validation_error: an error per field."),
+    403: OpenApiResponse(description="permission_denied: the caller's role is below staff."),
+    404: OpenApiResponse(description="not_found: no such product in the caller's companies."),
+    409: OpenApiResponse(
+        description="insufficient_stock: nothing was written; `error.lines` lists every short "
+        "line with product_id, warehouse_id, requested and available."
+    ),
+    422: OpenApiResponse(
+        description="idempotency_key_reused: the key was used with another request."
+    ),
+}
+
+
+def operation_schema(request, response):
+    return extend_schema(
+        request=request,
+        responses={201: response, **OPERATION_ERRORS},
+        parameters=[IDEMPOTENCY_PARAMETER],
+    )
+
+
+class StockOperationView(TenantAPIView):
+    """A POST that moves stock: validate, then run the service once per Idempotency-Key."""
+
+    write_role = Role.STAFF
+    input_serializer: type
+    result_serializer: type = MovementSerializer
+
+    def post(self, request):
+        serializer = self.input_serializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        levels_to_create = self.levels_to_create(data)
+        return run_idempotent(
+            request,
+            data["product_id"].company_id,
+            partial(self.perform, data),
+            prepare=partial(locking.ensure_stock_levels, levels_to_create)
+            if levels_to_create
+            else None,
+        )
+
+    def levels_to_create(self, data: dict) -> list[locking.LevelKey]:
+        """Stock levels the operation may add units to, created before its transaction."""
+        return []
+
+    def perform(self, data: dict) -> Response:
+        result = self.run_service(data)
+        body = operation_result_data(result, self.result_serializer)
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    def run_service(self, data: dict) -> services.StockOperationResult:
+        raise NotImplementedError
+
+
+@operation_schema(ReceiptInput, MovementResultSerializer)
+class ReceiptView(StockOperationView):
+    """Goods in: add units to a product's stock in a warehouse."""
+
+    input_serializer = ReceiptInput
+
+    def levels_to_create(self, data):
+        return [(data["product_id"].id, data["warehouse_id"].id)]
+
+    def run_service(self, data):
+        return services.receive_stock(
+            product=data["product_id"],
+            warehouse=data["warehouse_id"],
+            quantity=data["quantity"],
+            external_reference=data["reference"],
+            note=data["note"],
+            actor=self.request.user,
+        )
+
+
+@operation_schema(AdjustmentInput, MovementResultSerializer)
+class AdjustmentView(StockOperationView):
+    """Correct a stock level by a signed change or to a counted quantity, with a reason."""
+
+    input_serializer = AdjustmentInput
+
+    def levels_to_create(self, data):
+        if data.get("change", 0) > 0 or data.get("counted_quantity", 0) > 0:
+            return [(data["product_id"].id, data["warehouse_id"].id)]
+        return []
+
+    def run_service(self, data):
+        return services.adjust_stock(
+            product=data["product_id"],
+            warehouse=data["warehouse_id"],
+            reason=data["reason"],
+            change=data.get("change"),
+            counted_quantity=data.get("counted_quantity"),
+            note=data["note"],
+            actor=self.request.user,
+        )
+
+
+@operation_schema(TransferInput, MovementResultSerializer)
+class TransferView(StockOperationView):
+    """Move units of a product between two warehouses of its company."""
+
+    input_serializer = TransferInput
+
+    def levels_to_create(self, data):
+        return [(data["product_id"].id, data["to_warehouse_id"].id)]
+
+    def run_service(self, data):
+        return services.transfer_stock(
+            product=data["product_id"],
+            from_warehouse=data["from_warehouse_id"],
+            to_warehouse=data["to_warehouse_id"],
+            quantity=data["quantity"],
+            note=data["note"],
+            actor=self.request.user,
+        )
+
+
+class SaleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """Sales, newest first. POST records a sale and takes its units out of stock (a bundle:
+    every component), all or nothing; 409 ``insufficient_stock`` lists every short line."""
+
+    queryset = Sale.objects.all()
+    serializer_class = SaleSerializer
+    pagination_class = NewestFirstCursorPagination
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = SaleFilter
+    write_role = Role.STAFF
+
+    @operation_schema(SaleInput, SaleResultSerializer)
+    def create(self, request):
+        serializer = SaleInput(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        return run_idempotent(request, data["product_id"].company_id, partial(self._sell, data))
+
+    def _sell(self, data: dict) -> Response:
+        result = services.record_sale(
+            product=data["product_id"],
+            warehouse=data["warehouse_id"],
+            quantity=data["quantity"],
+            unit_price=data.get("unit_price"),
+            sold_at=data.get("sold_at"),
+            actor=self.request.user,
+        )
+        body = operation_result_data(result, SaleSerializer)
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class StockLevelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """Stock levels of the caller's companies, with the effective low-stock threshold.
+    ``below_threshold=true`` keeps those whose quantity is under it."""
+
+    queryset = StockLevel.objects.all()
+    serializer_class = StockLevelSerializer
+    filterset_class = StockLevelFilter
+    ordering_fields = ["id", "quantity", "updated_at"]
+    ordering = ["id"]
+
+    def refine_queryset(self, queryset):
+        return selectors.stock_levels_with_threshold(queryset)
+
+
+class LedgerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """The append-only stock ledger, newest first (cursor pagination)."""
+
+    queryset = LedgerEntry.objects.all()
+    serializer_class = LedgerEntrySerializer
+    pagination_class = NewestFirstCursorPagination
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = LedgerEntryFilter
+
+
+class MovementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """Receipts, adjustments and transfers, newest first (cursor pagination)."""
+
+    queryset = StockMovement.objects.all()
+    serializer_class = MovementSerializer
+    pagination_class = NewestFirstCursorPagination
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = MovementFilter
+
+
+class ProductStockView(TenantAPIView):
+    """One product's stock in every warehouse of its company (0 where it has none); for a
+    bundle, how many bundles the components' stock can make in each warehouse."""
+
+    @extend_schema(responses=ProductStockSerializer)
+    def get(self, request, product_id: int):
+        product = get_object_or_404(
+            Product.objects.select_related("product_type"),
+            pk=product_id,
+            company_id__in=self.tenant.company_ids(self.required_role()),
+        )
+        return Response(ProductStockSerializer(selectors.product_stock(product)).data)

@@ -19,13 +19,6 @@ from stockflow.tenancy.models import Company
 _seq = count(1)
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # Every tenant fixture creates four users; the production hasher makes that the slowest
-    # part of these tests, and passwords play no role in them.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def make_warehouse(company: Company, code: str | None = None, **extra) -> Warehouse:
     code = code or f"WH{next(_seq)}"
     return Warehouse.objects.create(company=company, code=code, name=f"Warehouse {code}", **extra)

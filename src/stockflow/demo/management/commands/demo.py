@@ -41,30 +41,50 @@ HISTORY_DAYS = 90
 COMPANIES = [
     {
         "name": "Northwind Supplies",
-        "warehouses": [("MAIN", "Main Warehouse", "1 Harbour Road, Leeds"),
-                       ("EAST", "East Depot", "22 Canal Street, Hull"),
-                       ("WEST", "West Depot", "5 Mill Lane, Bristol")],
+        "warehouses": [
+            ("MAIN", "Main Warehouse", "1 Harbour Road, Leeds"),
+            ("EAST", "East Depot", "22 Canal Street, Hull"),
+            ("WEST", "West Depot", "5 Mill Lane, Bristol"),
+        ],
         "types": [("Mugs", 20), ("Coffee", 40), ("Tea", 30), ("Accessories", 10)],
-        "suppliers": [("Ceramica Ltd", "orders@ceramica.example", 12),
-                      ("Bean Brokers", "sales@beanbrokers.example", 5),
-                      ("Leaf & Co", "hello@leafco.example", 9)],
+        "suppliers": [
+            ("Ceramica Ltd", "orders@ceramica.example", 12),
+            ("Bean Brokers", "sales@beanbrokers.example", 5),
+            ("Leaf & Co", "hello@leafco.example", 9),
+        ],
         "prefix": "NW",
         "products": 60,
     },
     {
         "name": "Blue Harbor Coffee",
-        "warehouses": [("PORT", "Port Warehouse", "8 Quay Street, Portland"),
-                       ("CITY", "City Store Room", "310 Pine Street, Portland")],
+        "warehouses": [
+            ("PORT", "Port Warehouse", "8 Quay Street, Portland"),
+            ("CITY", "City Store Room", "310 Pine Street, Portland"),
+        ],
         "types": [("Beans", 50), ("Equipment", 5), ("Syrups", 15)],
-        "suppliers": [("Roast Masters", "orders@roastmasters.example", 4),
-                      ("Brew Gear Inc", "supply@brewgear.example", 21)],
+        "suppliers": [
+            ("Roast Masters", "orders@roastmasters.example", 4),
+            ("Brew Gear Inc", "supply@brewgear.example", 21),
+        ],
         "prefix": "BH",
         "products": 40,
     },
 ]
 
-ADJECTIVES = ["Classic", "Midnight", "Golden", "Alpine", "Harbor", "Rustic", "Velvet", "Sunrise",
-              "Smoky", "Citrus", "Emerald", "Copper"]
+ADJECTIVES = [
+    "Classic",
+    "Midnight",
+    "Golden",
+    "Alpine",
+    "Harbor",
+    "Rustic",
+    "Velvet",
+    "Sunrise",
+    "Smoky",
+    "Citrus",
+    "Emerald",
+    "Copper",
+]
 
 
 class Command(BaseCommand):
@@ -106,23 +126,32 @@ class Command(BaseCommand):
             for name, threshold in spec["types"]
         ]
         suppliers = [
-            (Supplier.objects.create(company=company, name=name, contact_email=email,
-                                     phone=f"+44 20 7946 {rng.randint(1000, 9999)}"), lead)
+            (
+                Supplier.objects.create(
+                    company=company,
+                    name=name,
+                    contact_email=email,
+                    phone=f"+44 20 7946 {rng.randint(1000, 9999)}",
+                ),
+                lead,
+            )
             for name, email, lead in spec["suppliers"]
         ]
         products = []
         for index in range(1, spec["products"] + 1):
             product_type = types[index % len(types)]
             override = rng.choice([None, None, None, rng.randint(5, 60)])
-            products.append(Product.objects.create(
-                company=company,
-                name=f"{rng.choice(ADJECTIVES)} {product_type.name.rstrip('s')} {index}",
-                sku=f"{spec['prefix']}-{index:04d}",
-                price=Decimal(rng.randint(299, 9999)) / 100,
-                product_type=product_type,
-                low_stock_threshold=override,
-                description=f"Demo product {index} of {company.name}.",
-            ))
+            products.append(
+                Product.objects.create(
+                    company=company,
+                    name=f"{rng.choice(ADJECTIVES)} {product_type.name.rstrip('s')} {index}",
+                    sku=f"{spec['prefix']}-{index:04d}",
+                    price=Decimal(rng.randint(299, 9999)) / 100,
+                    product_type=product_type,
+                    low_stock_threshold=override,
+                    description=f"Demo product {index} of {company.name}.",
+                )
+            )
         for product in products:
             # Most products have a primary supplier; some only an alternative; a few none.
             roll = rng.random()
@@ -131,7 +160,9 @@ class Command(BaseCommand):
             chosen = rng.sample(suppliers, k=min(len(suppliers), rng.randint(1, 2)))
             for position, (supplier, lead) in enumerate(chosen):
                 ProductSupplier.objects.create(
-                    company=company, product=product, supplier=supplier,
+                    company=company,
+                    product=product,
+                    supplier=supplier,
                     supplier_sku=f"{supplier.name[:3].upper()}-{product.sku}",
                     unit_cost=(product.price * Decimal("0.55")).quantize(Decimal("0.0001")),
                     lead_time_days=lead + rng.randint(0, 3),
@@ -147,12 +178,19 @@ class Command(BaseCommand):
                 if rng.random() < 0.15:
                     continue  # not every product is stocked everywhere
                 threshold = product.low_stock_threshold or product.product_type.low_stock_threshold
-                record_initial_stock(product=product, warehouse=warehouse,
-                                     quantity=rng.randint(threshold, threshold * 6),
-                                     actor=None, note="Opening balance")
-        stocked = {(level_product, level_wh) for level_product, level_wh in
-                   Product.objects.filter(company=company, stock_levels__isnull=False)
-                   .values_list("id", "stock_levels__warehouse_id")}
+                record_initial_stock(
+                    product=product,
+                    warehouse=warehouse,
+                    quantity=rng.randint(threshold, threshold * 6),
+                    actor=None,
+                    note="Opening balance",
+                )
+        stocked = {
+            (level_product, level_wh)
+            for level_product, level_wh in Product.objects.filter(
+                company=company, stock_levels__isnull=False
+            ).values_list("id", "stock_levels__warehouse_id")
+        }
         sellable = [(p, w) for p in products for w in warehouses if (p.id, w.id) in stocked]
         for day in range(HISTORY_DAYS):
             sold_at_day = start + timedelta(days=day, hours=9)
@@ -163,19 +201,29 @@ class Command(BaseCommand):
                 self._sell(product, warehouse, rng.randint(1, 3), sold_at_day, rng, user)
             if day % 30 == 29:  # monthly deliveries for part of the range
                 for product, warehouse in rng.sample(sellable, k=len(sellable) // 4):
-                    receive_stock(product=product, warehouse=warehouse,
-                                  quantity=rng.randint(10, 60), actor=user,
-                                  external_reference=f"PO-{day:03d}-{product.id}",
-                                  note="Scheduled delivery")
+                    receive_stock(
+                        product=product,
+                        warehouse=warehouse,
+                        quantity=rng.randint(10, 60),
+                        actor=user,
+                        external_reference=f"PO-{day:03d}-{product.id}",
+                        note="Scheduled delivery",
+                    )
         for bundle in bundles:
             for day in range(0, HISTORY_DAYS, 7):
-                self._sell(bundle, warehouses[0], 1, start + timedelta(days=day, hours=15),
-                           rng, user)
+                self._sell(
+                    bundle, warehouses[0], 1, start + timedelta(days=day, hours=15), rng, user
+                )
 
     def _sell(self, product, warehouse, quantity, when, rng, user) -> None:
         try:
-            record_sale(product=product, warehouse=warehouse, quantity=quantity,
-                        sold_at=when + timedelta(minutes=rng.randint(0, 480)), actor=user)
+            record_sale(
+                product=product,
+                warehouse=warehouse,
+                quantity=quantity,
+                sold_at=when + timedelta(minutes=rng.randint(0, 480)),
+                actor=user,
+            )
         except InsufficientStock:
             pass  # sold out that day: a realistic gap in the history
 
@@ -183,13 +231,17 @@ class Command(BaseCommand):
         bundles = []
         for number in range(1, 4):
             bundle = Product.objects.create(
-                company=company, name=f"Gift Box {number}", sku=f"{prefix}-KIT-{number}",
-                price=Decimal("39.90") + number * 10, is_bundle=True,
+                company=company,
+                name=f"Gift Box {number}",
+                sku=f"{prefix}-KIT-{number}",
+                price=Decimal("39.90") + number * 10,
+                is_bundle=True,
                 description="A kit sold as one item; its components leave stock.",
             )
             for component in rng.sample(products, k=2):
-                BundleComponent.objects.create(company=company, bundle=bundle,
-                                               component=component, quantity=rng.randint(1, 2))
+                BundleComponent.objects.create(
+                    company=company, bundle=bundle, component=component, quantity=rng.randint(1, 2)
+                )
             bundles.append(bundle)
         return bundles
 
@@ -213,7 +265,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"  curl -s -X POST {base}/api/products {auth.replace(token, '$TOKEN')} "
             "-H 'Content-Type: application/json' "
-            f"-d '{{\"name\": \"Travel Mug\", \"sku\": \"TRAVEL-001\", \"price\": \"19.99\", "
-            f"\"warehouse_id\": {warehouse.id}, \"initial_quantity\": 25}}'"
+            f'-d \'{{"name": "Travel Mug", "sku": "TRAVEL-001", "price": "19.99", '
+            f'"warehouse_id": {warehouse.id}, "initial_quantity": 25}}\''
         )
         self.stdout.write(f"  API docs: {base}/api/docs/   admin: {base}/admin/\n")

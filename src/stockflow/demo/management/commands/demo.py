@@ -7,6 +7,7 @@ Stock goes through the inventory services, so the ledger is exact from the first
 
 from __future__ import annotations
 
+import contextlib
 import random
 from datetime import timedelta
 from decimal import Decimal
@@ -216,7 +217,8 @@ class Command(BaseCommand):
                 )
 
     def _sell(self, product, warehouse, quantity, when, rng, user) -> None:
-        try:
+        # Sold out that day: a realistic gap in the history.
+        with contextlib.suppress(InsufficientStock):
             record_sale(
                 product=product,
                 warehouse=warehouse,
@@ -224,8 +226,6 @@ class Command(BaseCommand):
                 sold_at=when + timedelta(minutes=rng.randint(0, 480)),
                 actor=user,
             )
-        except InsufficientStock:
-            pass  # sold out that day: a realistic gap in the history
 
     def _bundles(self, company, products, rng, prefix) -> list[Product]:
         bundles = []

@@ -3,7 +3,8 @@
 #
 # PostgreSQL is found in this order: DATABASE_URL (when it is a postgres:// URL); the server
 # on 127.0.0.1:5432 (user postgres); a throwaway cluster started here with initdb/pg_ctl and
-# removed at the end. Under CI=true a run where PostgreSQL could not be had fails.
+# removed at the end (STOCKFLOW_THROWAWAY_PG=1 forces this last one). Under CI=true a run where
+# PostgreSQL could not be had fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
@@ -38,7 +39,7 @@ PY
 
 if [[ "${DATABASE_URL:-}" == postgres* ]]; then
   pg_url="$DATABASE_URL"
-elif can_connect "postgresql://postgres@127.0.0.1:5432/postgres"; then
+elif [ "${STOCKFLOW_THROWAWAY_PG:-}" != "1" ] && can_connect "postgresql://postgres@127.0.0.1:5432/postgres"; then
   pg_url="postgres://postgres@127.0.0.1:5432/postgres"
 else
   PG_BIN="$(dirname "$(command -v initdb 2>/dev/null || ls -d /usr/lib/postgresql/*/bin/initdb 2>/dev/null | sort -V | tail -n1)")"

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, get_user_model
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, status, viewsets
@@ -29,6 +29,10 @@ class ObtainTokenView(APIView):
     authentication_classes = []
     permission_classes = [permissions.AllowAny]
     throttle_classes = [LoginRateThrottle]
+
+    def get_authenticate_header(self, request):
+        # A failed login is a 401 with a challenge, not DRF's 403 for views without auth.
+        return 'Bearer realm="api"'
 
     @extend_schema(request=ObtainTokenSerializer, responses={201: IssuedTokenSerializer})
     def post(self, request):
@@ -69,7 +73,7 @@ class MeView(APIView):
     @extend_schema(responses=MeSerializer)
     def get(self, request):
         user = (
-            type(request.user)
+            get_user_model()
             .objects.prefetch_related("memberships__company")
             .get(pk=request.user.pk)
         )

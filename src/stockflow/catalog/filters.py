@@ -16,17 +16,42 @@ from stockflow.catalog.models import (
 )
 
 
+class IdField(forms.IntegerField):
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2**63 - 1)  # a larger number is no id: 400, not a crash
+        super().__init__(*args, **kwargs)
+
+
 class IdFilter(django_filters.NumberFilter):
     """An integer id (``NumberFilter`` would accept decimals)."""
 
-    field_class = forms.IntegerField
+    field_class = IdField
+
+
+class StrictBooleanField(forms.Field):
+    """``true``/``false`` (or 1/0, yes/no); anything else is a 400, not silently ignored."""
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        text = str(value).strip().lower()
+        if text in {"true", "1", "yes"}:
+            return True
+        if text in {"false", "0", "no"}:
+            return False
+        raise forms.ValidationError("Use true or false.", code="invalid")
+
+
+class BooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
 
 
 class WarehouseFilter(django_filters.FilterSet):
     company_id = IdFilter(field_name="company_id")
     code = django_filters.CharFilter(field_name="code")
     name = django_filters.CharFilter(field_name="name", lookup_expr="icontains")
-    is_active = django_filters.BooleanFilter(field_name="is_active")
+    is_active = BooleanFilter(field_name="is_active")
 
     class Meta:
         model = Warehouse
@@ -58,8 +83,8 @@ class ProductFilter(django_filters.FilterSet):
     name = django_filters.CharFilter(field_name="name", lookup_expr="icontains")
     q = django_filters.CharFilter(method="search", label="SKU or name contains")
     product_type_id = IdFilter(field_name="product_type_id")
-    is_bundle = django_filters.BooleanFilter(field_name="is_bundle")
-    is_active = django_filters.BooleanFilter(field_name="is_active")
+    is_bundle = BooleanFilter(field_name="is_bundle")
+    is_active = BooleanFilter(field_name="is_active")
     price_min = django_filters.NumberFilter(field_name="price", lookup_expr="gte")
     price_max = django_filters.NumberFilter(field_name="price", lookup_expr="lte")
     warehouse_id = IdFilter(
@@ -91,7 +116,7 @@ class ProductSupplierFilter(django_filters.FilterSet):
     company_id = IdFilter(field_name="company_id")
     product_id = IdFilter(field_name="product_id")
     supplier_id = IdFilter(field_name="supplier_id")
-    is_primary = django_filters.BooleanFilter(field_name="is_primary")
+    is_primary = BooleanFilter(field_name="is_primary")
 
     class Meta:
         model = ProductSupplier

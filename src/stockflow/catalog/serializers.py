@@ -38,8 +38,8 @@ MAX_COMPONENT_QUANTITY = 100_000
 MAX_LEAD_TIME_DAYS = 3650
 MAX_TEXT_LENGTH = 10_000
 
-WAREHOUSE_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-/]*")
-PHONE = re.compile(r"\+?[0-9][0-9 ().\-/]*(?:\s*(?:x|ext\.?)\s*[0-9]+)?", re.IGNORECASE)
+WAREHOUSE_CODE = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9._\-/]*\Z")
+PHONE = re.compile(r"\A\+?[0-9 ().\-/]*[0-9](?:\s*(?:x|ext\.?)\s*[0-9]+)?\Z", re.IGNORECASE)
 
 
 class ExactDecimalField(serializers.DecimalField):
@@ -205,7 +205,7 @@ class ComponentEntrySerializer(serializers.Serializer):
     quantity = serializers.IntegerField()
 
 
-class ProductSerializer(serializers.ModelSerializer):
+class ProductSerializer(FixedAfterCreation, serializers.ModelSerializer):
     """A product as shown everywhere, and the body of PATCH/PUT /api/products/{id}.
 
     Expects the queryset of ``selectors.products_for_display`` and, for bundles, the
@@ -249,6 +249,7 @@ class ProductSerializer(serializers.ModelSerializer):
     is_active = serializers.BooleanField(required=False, default=True)
     stock = serializers.SerializerMethodField()
     components = serializers.SerializerMethodField()
+    fixed_fields = ("company_id",)
 
     class Meta:
         model = Product
@@ -307,6 +308,7 @@ class ProductSerializer(serializers.ModelSerializer):
         ]
 
     def validate(self, attrs):
+        attrs = super().validate(attrs)
         product_type = attrs.get("product_type")
         if (
             self.instance is not None

@@ -285,6 +285,16 @@ def test_product_with_history_cannot_become_a_bundle(tenant_a):
     assert catalog_state() == before
 
 
+def test_component_of_a_bundle_cannot_become_a_bundle(tenant_a):
+    part = make_product(tenant_a.company, "PART")
+    add_component(make_bundle(tenant_a.company, "KIT"), part)
+    before = catalog_state()
+    response = tenant_a.admin.patch(f"{URL}/{part.pk}", {"is_bundle": True}, format="json")
+    error = assert_error(response, 409, "conflict")
+    assert error["bundles"] == ["KIT"]
+    assert catalog_state() == before
+
+
 def test_bundle_with_components_cannot_stop_being_one(tenant_a):
     kit = make_bundle(tenant_a.company)
     add_component(kit, make_product(tenant_a.company), 2)

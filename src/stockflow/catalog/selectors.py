@@ -100,9 +100,9 @@ def products_for_display(queryset: QuerySet[Product]) -> QuerySet[Product]:
     return queryset.select_related("product_type").prefetch_related(
         Prefetch(
             "stock_levels",
-            queryset=StockLevel.objects.only("id", "product_id", "warehouse_id", "quantity")
-            .order_by("warehouse_id")
-            .all(),
+            queryset=StockLevel.objects.only(
+                "id", "product_id", "warehouse_id", "quantity"
+            ).order_by("warehouse_id"),
         ),
         Prefetch(
             "components",

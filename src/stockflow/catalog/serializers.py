@@ -206,11 +206,11 @@ class ComponentEntrySerializer(serializers.Serializer):
 
 
 class ProductSerializer(FixedAfterCreation, serializers.ModelSerializer):
-    """A product as shown everywhere, and the body of PATCH/PUT /api/products/{id}.
+    """A product, with its stock per warehouse. For a bundle, ``stock`` gives the units that
+    can be assembled in each warehouse from its components, listed in ``components``."""
 
-    Expects the queryset of ``selectors.products_for_display`` and, for bundles, the
-    ``bundle_availability`` of the page in the context (computed once for the whole page).
-    """
+    # Reads expect the queryset of selectors.products_for_display and, for bundles, the
+    # "bundle_availability" of the whole page in the context (one query per page).
 
     company_id = serializers.IntegerField(read_only=True)
     name = serializers.CharField(max_length=200)

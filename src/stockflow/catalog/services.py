@@ -1,8 +1,8 @@
 """Every write to the catalog: explicit transactions, locks, conflicts answered as 409.
 
-Lock order, shared with stock operations so that no two transactions wait on each other in
-a circle: the company's bundle graph (its company row) → stock levels (by id) → the product
-or warehouse row. Rows that a write only references (the warehouse of a new product, the
+Lock order: the company's bundle graph (its company row) → stock levels (by id) → the
+product or warehouse row. Stock levels come before the product and the warehouse because
+stock operations lock the levels they change and only reference those rows. Rows that a write only references (the warehouse of a new product, the
 supplier of a new link) are held ``FOR SHARE`` until commit, so a concurrent delete waits
 and then sees the new reference instead of breaking it.
 """
@@ -325,16 +325,25 @@ def create_product(
     return product
 
 
+def _bundles_using(product_id: int) -> list[str]:
+    """SKUs of the bundles that have the product as a direct component."""
+    return list(
+        Product.objects.filter(components__component_id=product_id)
+        .order_by("sku")
+        .values_list("sku", flat=True)
+    )
+
+
 @transaction.atomic
 def update_product(product: Product, **changes) -> Product:
     """Change a product's fields. Turning a product into a bundle drops its (empty) stock
-    levels and is refused once it has stock history; a bundle stops being one only without
-    components and sales."""
+    levels and is refused once it has stock history or is a component of a bundle; a bundle
+    stops being one only without components and sales."""
     becomes = changes.get("is_bundle")
-    if becomes is not None and becomes != product.is_bundle:
+    if becomes is not None:
+        # Decided on the locked row: the flag may have changed since the product was read.
         _lock_bundle_graph(product.company_id)
-        if becomes:
-            _lock_stock_levels(product_id=product.pk)
+        _lock_stock_levels(product_id=product.pk)
     locked = Product.objects.select_for_update(no_key=True).filter(pk=product.pk).first()
     if locked is None:
         raise NotFound()
@@ -348,6 +357,13 @@ def update_product(product: Product, **changes) -> Product:
                 raise Conflict(
                     "This product has stock history; it cannot become a bundle.",
                     code=ErrorCode.HAS_HISTORY,
+                )
+            used_in = _bundles_using(locked.pk)
+            if used_in:
+                raise Conflict(
+                    f"This product is a component of {', '.join(used_in)}; remove it from "
+                    "them before turning it into a bundle.",
+                    bundles=used_in,
                 )
             StockLevel.objects.filter(product_id=locked.pk).delete()
         else:
@@ -393,16 +409,10 @@ def delete_product(product: Product) -> None:
             or StockLevel.objects.filter(product_id=locked.pk, quantity__gt=0).exists()
         ):
             raise conflict
-        used_in = list(
-            Product.objects.filter(components__component_id=locked.pk)
-            .order_by("sku")
-            .values_list("sku", flat=True)
-        )
+        used_in = _bundles_using(locked.pk)
         if used_in:
             raise Conflict(
-                "This product is a component of bundles "
-                + ", ".join(used_in)
-                + "; remove it from them first.",
+                f"This product is a component of {', '.join(used_in)}; remove it from them first.",
                 bundles=used_in,
             )
         StockLevel.objects.filter(product_id=locked.pk).delete()
@@ -578,12 +588,16 @@ def _check_bundle_graph(graph: BundleGraph, bundle_id: int, component_id: int) -
             )
 
 
+def _duplicate_line() -> Conflict:
+    return Conflict(
+        "This product is already a component of the bundle; change its quantity instead.",
+        field="component_id",
+    )
+
+
 def _bundle_line_conflict(bundle_id: int, component_id: int) -> Conflict | None:
     if BundleComponent.objects.filter(bundle_id=bundle_id, component_id=component_id).exists():
-        return Conflict(
-            "This product is already a component of the bundle; change its quantity instead.",
-            field="component_id",
-        )
+        return _duplicate_line()
     return None
 
 
@@ -611,9 +625,8 @@ def add_bundle_component(*, bundle: Product, component: Product, quantity: int) 
         raise ValidationError({"component_id": ["This product is inactive."]})
 
     graph = selectors.company_bundle_graph(bundle.company_id)
-    conflict = _bundle_line_conflict(bundle.pk, component.pk)
-    if conflict is not None:
-        raise conflict
+    if component.pk in graph[bundle.pk]:
+        raise _duplicate_line()
     graph[bundle.pk][component.pk] = quantity
     _check_bundle_graph(graph, bundle.pk, component.pk)
 

@@ -48,6 +48,12 @@ COMPANIES = [
             ("WEST", "West Depot", "5 Mill Lane, Bristol"),
         ],
         "types": [("Mugs", 20), ("Coffee", 40), ("Tea", 30), ("Accessories", 10)],
+        "items": {
+            "Mugs": "Mug",
+            "Coffee": "Coffee Blend",
+            "Tea": "Tea Tin",
+            "Accessories": "Filter Set",
+        },
         "suppliers": [
             ("Ceramica Ltd", "orders@ceramica.example", 12),
             ("Bean Brokers", "sales@beanbrokers.example", 5),
@@ -63,6 +69,7 @@ COMPANIES = [
             ("CITY", "City Store Room", "310 Pine Street, Portland"),
         ],
         "types": [("Beans", 50), ("Equipment", 5), ("Syrups", 15)],
+        "items": {"Beans": "Bean Bag", "Equipment": "Grinder", "Syrups": "Syrup"},
         "suppliers": [
             ("Roast Masters", "orders@roastmasters.example", 4),
             ("Brew Gear Inc", "supply@brewgear.example", 21),
@@ -145,7 +152,7 @@ class Command(BaseCommand):
             products.append(
                 Product.objects.create(
                     company=company,
-                    name=f"{rng.choice(ADJECTIVES)} {product_type.name.rstrip('s')} {index}",
+                    name=f"{rng.choice(ADJECTIVES)} {spec['items'][product_type.name]} {index}",
                     sku=f"{spec['prefix']}-{index:04d}",
                     price=Decimal(rng.randint(299, 9999)) / 100,
                     product_type=product_type,

@@ -1,0 +1,50 @@
+import io
+import re
+
+import pytest
+from django.core.management import call_command
+from rest_framework.test import APIClient
+
+from stockflow.catalog.models import Product, Warehouse
+from stockflow.inventory.models import LedgerEntry, Sale
+from stockflow.tenancy.models import Company
+
+pytestmark = pytest.mark.django_db
+
+
+def run_demo() -> str:
+    out = io.StringIO()
+    call_command("demo", "--port", "8123", stdout=out)
+    return out.getvalue()
+
+
+def test_demo_loads_once_and_prints_a_working_token():
+    output = run_demo()
+    counts = (Company.objects.count(), Product.objects.count(), Sale.objects.count(),
+              LedgerEntry.objects.count())
+    assert counts[0] == 2
+    assert 95 <= counts[1] <= 110
+    assert Warehouse.objects.count() >= 4
+    assert Product.objects.filter(is_bundle=True).count() >= 2
+    assert counts[2] > 1000
+
+    again = run_demo()
+    assert (Company.objects.count(), Product.objects.count(), Sale.objects.count(),
+            LedgerEntry.objects.count()) == counts
+    assert "already loaded" in again
+
+    token = re.search(r"Demo token: (\S+)", again).group(1)
+    old_token = re.search(r"Demo token: (\S+)", output).group(1)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    warehouses = client.get("/api/warehouses")
+    assert warehouses.status_code == 200
+    assert warehouses.json()["count"] == Warehouse.objects.count()
+    company = Company.objects.order_by("id").first()
+    alerts = client.get(f"/api/companies/{company.id}/alerts/low-stock").json()
+    assert alerts["total_alerts"] > 0
+    # The earlier demo token was replaced by the new one.
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {old_token}")
+    assert client.get("/api/warehouses").status_code == 401
+
+    call_command("verify_stock", stdout=io.StringIO())

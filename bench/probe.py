@@ -1,0 +1,127 @@
+"""Run the low-stock report once in-process and time its SQL alone.
+
+    .venv/bin/python -m bench.probe --size M [--repeat 7]
+
+Serves GET /api/companies/{id}/alerts/low-stock through Django's test client (the whole
+middleware and view stack, no HTTP), counts every query it makes, and picks out the report's
+own statements: those issued from ``stockflow/alerts/selectors.py``. Those exact statements,
+with their parameters, are then run again straight through psycopg (client-side binding, as
+Django does) to time the SQL alone. Prints one JSON line; ``available`` is false while the
+endpoint does not exist. The statements are saved to var/bench/alerts-report-<size>.sql.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+import traceback
+
+import psycopg
+
+from bench.common import STATE_DIR, emit, libpq_url, load_state, setup_django
+
+ALERTS_PATH = "/api/companies/{company_id}/alerts/low-stock"
+SELECTORS_FILE = "stockflow/alerts/selectors.py"
+AUTH_FILES = ("stockflow/tenancy/",)
+
+
+def issued_from(frames: list[str], suffix: str) -> bool:
+    return any(name.replace("\\", "/").endswith(suffix) for name in frames)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size", type=str.upper, choices=["S", "M", "L"], required=True)
+    parser.add_argument("--repeat", type=int, default=7)
+    args = parser.parse_args()
+    state = load_state(args.size)
+    setup_django(state["database_url"])
+
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import Resolver404, resolve
+
+    path = ALERTS_PATH.format(company_id=state["company_id"])
+    try:
+        resolve(path)
+    except Resolver404:
+        emit(available=False, reason=f"GET {path} does not exist on this build")
+        return
+
+    client = Client(HTTP_HOST="127.0.0.1", headers={"Authorization": f"Bearer {state['token']}"})
+    response = client.get(path)
+    if response.status_code != 200:
+        emit(available=False, reason=f"GET {path} answered {response.status_code}")
+        return
+
+    captured: list[tuple[str, object, list[str]]] = []
+
+    def record(execute, sql, params, many, context):
+        frames = [frame.filename for frame in traceback.extract_stack()]
+        captured.append((sql, params, frames))
+        return execute(sql, params, many, context)
+
+    in_process_ms = []
+    for run in range(args.repeat):
+        captured.clear()
+        start = time.perf_counter()
+        with connection.execute_wrapper(record), CaptureQueriesContext(connection) as queries:
+            response = client.get(path)
+        in_process_ms.append((time.perf_counter() - start) * 1000)
+        if run == 0:
+            query_count = len(queries.captured_queries)
+            statements = [(sql, params) for sql, params, _ in captured]
+            report = [
+                (sql, params) for sql, params, f in captured if issued_from(f, SELECTORS_FILE)
+            ]
+            source = SELECTORS_FILE
+            if not report:
+                report = [
+                    (sql, params)
+                    for sql, params, f in captured
+                    if not any(issued_from(f, part) or part in "".join(f) for part in AUTH_FILES)
+                ]
+                source = "every statement of the request but authentication and membership"
+    body = response.json()
+
+    timings = []
+    with psycopg.connect(
+        libpq_url(state["database_url"]), cursor_factory=psycopg.ClientCursor
+    ) as conn:
+        conn.execute("SET TIME ZONE 'UTC'")
+        saved = []
+        for run in range(args.repeat + 1):
+            start = time.perf_counter()
+            with conn.cursor() as cursor:
+                for sql, params in report:
+                    if params is None:
+                        cursor.execute(sql)
+                    else:
+                        cursor.execute(sql, params)
+                    if cursor.description is not None:
+                        cursor.fetchall()
+                    if run == 0:
+                        saved.append(cursor._query.query.decode() + ";\n")
+            if run:  # the first run warms the cache
+                timings.append((time.perf_counter() - start) * 1000)
+        conn.rollback()
+    (STATE_DIR / f"alerts-report-{args.size.lower()}.sql").write_text("\n".join(saved))
+
+    emit(
+        available=True,
+        query_count=query_count,
+        statements=len(statements),
+        report_statements=len(report),
+        sql_source=source,
+        total_alerts=body.get("total_alerts"),
+        in_process_p50_ms=round(statistics.median(in_process_ms), 1),
+        sql_p50_ms=round(statistics.median(timings), 1),
+        sql_max_ms=round(max(timings), 1),
+        sql_runs=len(timings),
+    )
+
+
+if __name__ == "__main__":
+    main()

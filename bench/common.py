@@ -119,7 +119,12 @@ def machine() -> dict:
         for line in meminfo:
             if line.startswith("MemTotal:"):
                 mem_kb = int(line.split()[1])
-    return {"cores": cores, "memory_gib": round(mem_kb / 1024 / 1024, 1)}
+    # Other work on the machine skews every figure: the load average says how busy it was.
+    return {
+        "cores": cores,
+        "memory_gib": round(mem_kb / 1024 / 1024, 1),
+        "load_average_1m": round(os.getloadavg()[0], 2),
+    }
 
 
 class Stopwatch:

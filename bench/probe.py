@@ -1,6 +1,6 @@
 """Run the low-stock report once in-process and time its SQL alone.
 
-    .venv/bin/python -m bench.probe --size M [--repeat 7]
+    .venv/bin/python -m bench.probe --size M [--repeat 7] [--floor]
 
 Serves GET /api/companies/{id}/alerts/low-stock through Django's test client (the whole
 middleware and view stack, no HTTP), counts every query it makes, and picks out the report's
@@ -8,6 +8,8 @@ own statements: those issued from ``stockflow/alerts/selectors.py``. Those exact
 with their parameters, are then run again straight through psycopg (client-side binding, as
 Django does) to time the SQL alone. Prints one JSON line; ``available`` is false while the
 endpoint does not exist. The statements are saved to var/bench/alerts-report-<size>.sql.
+With --floor, the same is done for the bare Django stand-in of bench/floor/ (whose SQL is
+bench/alerts_reference.sql, run from bench/floor/selectors.py).
 """
 
 from __future__ import annotations
@@ -21,8 +23,19 @@ import psycopg
 
 from bench.common import STATE_DIR, emit, libpq_url, load_state, setup_django
 
-ALERTS_PATH = "/api/companies/{company_id}/alerts/low-stock"
-SELECTORS_FILE = "stockflow/alerts/selectors.py"
+TARGETS = {
+    # name: (settings module, path, file whose statements are the report's SQL)
+    "http_api": (
+        "stockflow.settings",
+        "/api/companies/{company_id}/alerts/low-stock",
+        "stockflow/alerts/selectors.py",
+    ),
+    "bare_django": (
+        "bench.floor.settings",
+        "/bench/floor/companies/{company_id}/alerts/low-stock",
+        "bench/floor/selectors.py",
+    ),
+}
 AUTH_FILES = ("stockflow/tenancy/",)
 
 
@@ -34,16 +47,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", type=str.upper, choices=["S", "M", "L"], required=True)
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--floor", action="store_true", help="probe the bare Django stand-in")
     args = parser.parse_args()
     state = load_state(args.size)
-    setup_django(state["database_url"])
+    settings_module, path_template, sql_file = TARGETS["bare_django" if args.floor else "http_api"]
+    setup_django(state["database_url"], settings_module)
 
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
     from django.urls import Resolver404, resolve
 
-    path = ALERTS_PATH.format(company_id=state["company_id"])
+    path = path_template.format(company_id=state["company_id"])
     try:
         resolve(path)
     except Resolver404:
@@ -73,10 +88,8 @@ def main() -> None:
         if run == 0:
             query_count = len(queries.captured_queries)
             statements = [(sql, params) for sql, params, _ in captured]
-            report = [
-                (sql, params) for sql, params, f in captured if issued_from(f, SELECTORS_FILE)
-            ]
-            source = SELECTORS_FILE
+            report = [(sql, params) for sql, params, f in captured if issued_from(f, sql_file)]
+            source = sql_file
             if not report:
                 report = [
                     (sql, params)
@@ -107,7 +120,8 @@ def main() -> None:
             if run:  # the first run warms the cache
                 timings.append((time.perf_counter() - start) * 1000)
         conn.rollback()
-    (STATE_DIR / f"alerts-report-{args.size.lower()}.sql").write_text("\n".join(saved))
+    name = f"alerts-{'floor' if args.floor else 'report'}-{args.size.lower()}.sql"
+    (STATE_DIR / name).write_text("\n".join(saved))
 
     emit(
         available=True,

@@ -54,6 +54,7 @@ SALES_PATH = "/api/sales"
 FLOOR_PATH = "/bench/floor/sale"
 PRODUCTS_PATH = "/api/products"
 ALERTS_PATH = "/api/companies/{company_id}/alerts/low-stock"
+FLOOR_ALERTS_PATH = "/bench/floor/companies/{company_id}/alerts/low-stock"
 
 
 def default_workers() -> int:
@@ -474,7 +475,7 @@ def summarise(timings_ms: list[float]) -> dict:
     }
 
 
-def probe_report(size: str, repeat: int) -> dict:
+def probe_report(size: str, repeat: int, floor: bool) -> dict:
     done = subprocess.run(
         [
             str(VENV_BIN / "python"),
@@ -484,6 +485,7 @@ def probe_report(size: str, repeat: int) -> dict:
             size,
             "--repeat",
             str(repeat),
+            *(["--floor"] if floor else []),
         ],
         cwd=ROOT,
         capture_output=True,
@@ -496,6 +498,12 @@ def probe_report(size: str, repeat: int) -> dict:
     return json.loads(lines[-1])
 
 
+ALERT_TARGETS = {
+    "bare_django": (FLOOR_SETTINGS, FLOOR_ALERTS_PATH),
+    "http_api": ("stockflow.settings", ALERTS_PATH),
+}
+
+
 def command_alerts(args) -> None:
     require_tools("wrk")
     emit(bench="machine", **machine(), workers=args.workers)
@@ -503,50 +511,57 @@ def command_alerts(args) -> None:
         state = load_state(size)
         floor = reference_sql_timing(state, args.repeat, args.window_days)
         emit(bench="alerts", size=size, target="reference_sql", **floor)
-
-        probe = probe_report(size, args.repeat)
-        if not probe.get("available"):
-            emit(
-                bench="alerts",
-                size=size,
-                target="http_api",
-                status="not measured yet",
-                reason=probe.get("reason"),
-            )
-            continue
-        emit(bench="alerts", size=size, target="report_sql", **probe)
-
-        path = ALERTS_PATH.format(company_id=state["company_id"])
-        with Gunicorn(state["database_url"], workers=args.workers) as server:
-            pages = [("all", path), ("first_100", f"{path}?limit=100")]
-            for label, page_path in pages:
-                url = server.base_url + page_path
-                run_wrk(
-                    url, "get.lua", [state["token"]], connections=1, duration=WARMUP, timeout_s=60
-                )
-                figures = run_wrk(
-                    url,
-                    "get.lua",
-                    [state["token"]],
-                    connections=1,
-                    duration=args.alerts_duration,
-                    threads=1,
-                    timeout_s=60,
-                )
+        for target in args.targets:
+            settings, path_template = ALERT_TARGETS[target]
+            probe = probe_report(size, args.repeat, floor=target == "bare_django")
+            if not probe.pop("available"):
                 emit(
                     bench="alerts",
                     size=size,
-                    target="http_api",
-                    page=label,
-                    p50_ms=figures["p50_ms"],
-                    p95_ms=figures["p95_ms"],
-                    requests=figures["requests"],
-                    non_2xx=figures["non_2xx"],
-                    http_over_sql=ratio(figures["p50_ms"], probe.get("sql_p50_ms"))
-                    if label == "all"
-                    else None,
-                    worker_peak_rss_mb=server.peak_rss_mb(),
+                    target=target,
+                    status="not measured yet",
+                    reason=probe.get("reason"),
                 )
+                continue
+            emit(bench="alerts", size=size, target=target, part="in_process", **probe)
+            path = path_template.format(company_id=state["company_id"])
+            pages = [("all", path), ("first_100", f"{path}?limit=100")]
+            with Gunicorn(state["database_url"], settings=settings, workers=args.workers) as server:
+                for label, page_path in pages:
+                    url = server.base_url + page_path
+                    run_wrk(
+                        url,
+                        "get.lua",
+                        [state["token"]],
+                        connections=1,
+                        duration=WARMUP,
+                        threads=1,
+                        timeout_s=60,
+                    )
+                    figures = run_wrk(
+                        url,
+                        "get.lua",
+                        [state["token"]],
+                        connections=1,
+                        duration=args.alerts_duration,
+                        threads=1,
+                        timeout_s=60,
+                    )
+                    emit(
+                        bench="alerts",
+                        size=size,
+                        target=target,
+                        part="http",
+                        page=label,
+                        p50_ms=figures["p50_ms"],
+                        p95_ms=figures["p95_ms"],
+                        requests=figures["requests"],
+                        non_2xx=figures["non_2xx"],
+                        http_over_sql=ratio(figures["p50_ms"], probe.get("sql_p50_ms"))
+                        if label == "all"
+                        else None,
+                        worker_peak_rss_mb=server.peak_rss_mb(),
+                    )
 
 
 # ---------------------------------------------------------------- products
@@ -620,6 +635,12 @@ def main() -> None:
     p = sub.add_parser("alerts")
     p.add_argument(
         "--sizes", type=lambda text: [s.strip().upper() for s in text.split(",")], default="S,M"
+    )
+    p.add_argument(
+        "--targets",
+        type=lambda text: [t.strip() for t in text.split(",")],
+        default="bare_django,http_api",
+        help="bare_django (the stand-in of bench/floor), http_api (the real report)",
     )
     p.add_argument("--repeat", type=int, default=7, help="runs of the SQL alone")
     p.add_argument("--window-days", type=int, default=30, help="window of the reference SQL (days)")

@@ -15,8 +15,9 @@ from django.db import connection, transaction
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
+from bench.floor.selectors import low_stock_alert_rows
 from stockflow.tenancy.models import ApiToken
 from stockflow.tenancy.tokens import split_prefix, token_matches
 
@@ -128,4 +129,29 @@ def floor_sale(request: HttpRequest) -> JsonResponse:
             "stock_after": quantity_after,
         },
         status=201,
+    )
+
+
+MEMBER_OF = "SELECT 1 FROM tenancy_membership WHERE user_id = %s AND company_id = %s"
+
+
+@require_GET
+def floor_low_stock_alerts(request: HttpRequest, company_id: int) -> JsonResponse:
+    """The framework floor of the low-stock report: the same token check, one membership
+    query, the reference SQL (bench/alerts_reference.sql), rows shaped as SPEC.md 3.2."""
+    user_id = authenticated_user_id(request)
+    if user_id is None:
+        return error(401, "not_authenticated", "Invalid token.")
+    try:
+        window_days = int(request.GET.get("window_days", 30))
+        limit = int(request.GET["limit"]) if "limit" in request.GET else None
+    except ValueError:
+        return error(400, "validation_error", "window_days and limit are whole numbers.")
+    with connection.cursor() as cursor:
+        cursor.execute(MEMBER_OF, [user_id, company_id])
+        if cursor.fetchone() is None:
+            return error(404, "not_found", "Not found.")
+    rows = low_stock_alert_rows(company_id=company_id, window_days=window_days)
+    return JsonResponse(
+        {"alerts": rows if limit is None else rows[:limit], "total_alerts": len(rows)}
     )

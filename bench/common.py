@@ -135,3 +135,20 @@ class Stopwatch:
         now = time.perf_counter()
         elapsed, self.start = now - self.start, now
         return round(elapsed, 3)
+
+
+def cpu_busy_percent(seconds: float = 1.0) -> float:
+    """Share of all cores busy over a short idle moment before a measurement: work of other
+    processes on a shared machine shows here, and skews the figure that follows."""
+
+    def sample() -> tuple[int, int]:
+        with open("/proc/stat") as stat:
+            fields = [int(value) for value in stat.readline().split()[1:]]
+        idle = fields[3] + fields[4]  # idle + iowait
+        return sum(fields), idle
+
+    total_before, idle_before = sample()
+    time.sleep(seconds)
+    total_after, idle_after = sample()
+    total = total_after - total_before
+    return round(100 * (1 - (idle_after - idle_before) / total), 1) if total else 0.0

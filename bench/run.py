@@ -36,6 +36,7 @@ from bench.common import (
     ROOT,
     STATE_DIR,
     VENV_BIN,
+    cpu_busy_percent,
     emit,
     libpq_url,
     load_state,
@@ -198,6 +199,7 @@ def run_wrk(
         "--",
         *script_args,
     ]
+    background = cpu_busy_percent()
     done = subprocess.run(
         command, cwd=ROOT, capture_output=True, text=True, timeout=duration + timeout_s + 60
     )
@@ -209,6 +211,7 @@ def run_wrk(
                 for status, count in figures["statuses"].items()
                 if not status.startswith("2")
             }
+            figures["background_cpu_pct"] = background
             return figures
     raise RuntimeError(f"wrk printed no figures:\n{done.stdout}\n{done.stderr}")
 
@@ -251,6 +254,7 @@ def max_sale_id(state: dict) -> int:
 
 
 def run_pgbench(state: dict, *, hot: bool, clients: int, duration: int) -> dict:
+    background = cpu_busy_percent()
     before = max_sale_id(state)
     with tempfile.TemporaryDirectory(prefix="pgbench-", dir=STATE_DIR) as logs:
         command = [
@@ -283,6 +287,7 @@ def run_pgbench(state: dict, *, hot: bool, clients: int, duration: int) -> dict:
         "sales_recorded": max_sale_id(state) - before,
         "failed_transactions": int(failed.group(1)) if failed else 0,
         **latency_percentiles([us / 1000 for us in latencies_us]),
+        "background_cpu_pct": background,
     }
 
 
@@ -324,6 +329,7 @@ def sale_figures(label: str, mode: str, figures: dict, size: str) -> dict:
         "error_codes": figures["error_codes"],
         "unexpected_errors": sum(unexpected.values()),
         "socket_errors": {k: v for k, v in figures["socket_errors"].items() if v},
+        "background_cpu_pct": figures["background_cpu_pct"],
     }
     emit(**line)
     return line
@@ -458,13 +464,14 @@ def reference_sql_timing(state: dict, repeat: int, window_days: int) -> dict:
     sql = (BENCH_DIR / "alerts_reference.sql").read_text()
     params = {"company_id": state["company_id"], "window_days": window_days}
     timings, rows = [], 0
+    background = cpu_busy_percent()
     with psycopg.connect(libpq_url(state["database_url"])) as conn:
         conn.execute(sql, params).fetchall()  # warm the cache and the plan
         for _ in range(repeat):
             start = time.perf_counter()
             rows = len(conn.execute(sql, params).fetchall())
             timings.append((time.perf_counter() - start) * 1000)
-    return {"alerts": rows, **summarise(timings)}
+    return {"alerts": rows, **summarise(timings), "background_cpu_pct": background}
 
 
 def summarise(timings_ms: list[float]) -> dict:
@@ -561,6 +568,7 @@ def command_alerts(args) -> None:
                         if label == "all"
                         else None,
                         worker_peak_rss_mb=server.peak_rss_mb(),
+                        background_cpu_pct=figures["background_cpu_pct"],
                     )
 
 
@@ -607,6 +615,7 @@ def command_products(args) -> None:
         requests=figures["requests"],
         non_2xx=figures["non_2xx"],
         error_codes=figures["error_codes"],
+        background_cpu_pct=figures["background_cpu_pct"],
     )
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import re
 import shutil
@@ -28,6 +29,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import psycopg
 
@@ -48,6 +50,7 @@ from bench.common import (
 CONNECTIONS = 16
 DURATION = 15
 WARMUP = 3
+MAX_ALERTS_DURATION = 90
 SPREAD_TARGETS = 10_000
 MIN_TARGET_STOCK = 20
 FLOOR_SETTINGS = "bench.floor.settings"
@@ -71,11 +74,42 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of processes (those gone meanwhile count as nothing)."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / CLOCK_TICKS
+
+
+def database_backend_pids(database: str) -> list[int]:
+    """PostgreSQL backends serving one database (their title names it)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if title.startswith("postgres:") and f" {database} " in title:
+            pids.append(int(entry.name))
+    return pids
+
+
 class Gunicorn:
     """gunicorn serving stockflow.wsgi on 127.0.0.1, as scripts/run.sh does, with sync
     workers and DEBUG off; stopped by its pid on exit."""
 
     def __init__(self, db_url: str, *, settings: str = "stockflow.settings", workers: int) -> None:
+        self.database = urlsplit(db_url).path.lstrip("/")
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.workers = workers
@@ -154,6 +188,20 @@ class Gunicorn:
             if match:
                 peaks.append(int(match.group(1)) / 1024)
         return round(max(peaks), 1) if peaks else None
+
+    def drive(self, path: str, script: str, script_args: list[str], **wrk_options) -> dict:
+        """One wrk run against this server, with the CPU time the workers and the database
+        backends spent per request: a cost that a busy machine skews far less than the
+        throughput."""
+        backends = database_backend_pids(self.database)
+        workers = self.worker_pids()
+        before = process_cpu_seconds(workers), process_cpu_seconds(backends)
+        figures = run_wrk(self.base_url + path, script, script_args, **wrk_options)
+        after = process_cpu_seconds(workers), process_cpu_seconds(backends)
+        requests = max(figures["requests"], 1)
+        figures["worker_cpu_ms_per_req"] = round((after[0] - before[0]) * 1000 / requests, 2)
+        figures["db_cpu_ms_per_req"] = round((after[1] - before[1]) * 1000 / requests, 2)
+        return figures
 
     def request(self, method: str, path: str, token: str, body: dict | None = None):
         data = json.dumps(body).encode() if body is not None else None
@@ -303,10 +351,10 @@ def latency_percentiles(samples_ms: list[float]) -> dict:
 
 
 def drive_sales(server: Gunicorn, path: str, targets: Path, token: str, args) -> dict:
-    url = server.base_url + path
-    run_wrk(url, "sale.lua", [str(targets), token], connections=args.connections, duration=WARMUP)
-    return run_wrk(
-        url, "sale.lua", [str(targets), token], connections=args.connections, duration=args.duration
+    script_args = [str(targets), token]
+    server.drive(path, "sale.lua", script_args, connections=args.connections, duration=WARMUP)
+    return server.drive(
+        path, "sale.lua", script_args, connections=args.connections, duration=args.duration
     )
 
 
@@ -329,6 +377,8 @@ def sale_figures(label: str, mode: str, figures: dict, size: str) -> dict:
         "error_codes": figures["error_codes"],
         "unexpected_errors": sum(unexpected.values()),
         "socket_errors": {k: v for k, v in figures["socket_errors"].items() if v},
+        "worker_cpu_ms_per_req": figures["worker_cpu_ms_per_req"],
+        "db_cpu_ms_per_req": figures["db_cpu_ms_per_req"],
         "background_cpu_pct": figures["background_cpu_pct"],
     }
     emit(**line)
@@ -533,26 +583,17 @@ def command_alerts(args) -> None:
             emit(bench="alerts", size=size, target=target, part="in_process", **probe)
             path = path_template.format(company_id=state["company_id"])
             pages = [("all", path), ("first_100", f"{path}?limit=100")]
+            # A slow report gets a longer run so that its percentiles rest on ~15 requests.
+            duration = min(
+                MAX_ALERTS_DURATION,
+                max(args.alerts_duration, math.ceil(15 * probe["in_process_p50_ms"] / 1000)),
+            )
             with Gunicorn(state["database_url"], settings=settings, workers=args.workers) as server:
                 for label, page_path in pages:
-                    url = server.base_url + page_path
-                    run_wrk(
-                        url,
-                        "get.lua",
-                        [state["token"]],
-                        connections=1,
-                        duration=WARMUP,
-                        threads=1,
-                        timeout_s=60,
-                    )
-                    figures = run_wrk(
-                        url,
-                        "get.lua",
-                        [state["token"]],
-                        connections=1,
-                        duration=args.alerts_duration,
-                        threads=1,
-                        timeout_s=60,
+                    get = {"connections": 1, "threads": 1, "timeout_s": 60}
+                    server.drive(page_path, "get.lua", [state["token"]], duration=WARMUP, **get)
+                    figures = server.drive(
+                        page_path, "get.lua", [state["token"]], duration=duration, **get
                     )
                     emit(
                         bench="alerts",
@@ -568,6 +609,8 @@ def command_alerts(args) -> None:
                         if label == "all"
                         else None,
                         worker_peak_rss_mb=server.peak_rss_mb(),
+                        worker_cpu_ms_per_req=figures["worker_cpu_ms_per_req"],
+                        db_cpu_ms_per_req=figures["db_cpu_ms_per_req"],
                         background_cpu_pct=figures["background_cpu_pct"],
                     )
 
@@ -597,13 +640,13 @@ def command_products(args) -> None:
                 reason=f"POST {PRODUCTS_PATH} does not exist on this build",
             )
             return
-        url = server.base_url + PRODUCTS_PATH
         nonce = f"{int(time.time()):x}"
         script_args = [state["token"], nonce + "w", ",".join(warehouses)]
-        run_wrk(url, "products.lua", script_args, connections=args.connections, duration=WARMUP)
+        load = {"connections": args.connections}
+        server.drive(PRODUCTS_PATH, "products.lua", script_args, duration=WARMUP, **load)
         script_args[1] = nonce
-        figures = run_wrk(
-            url, "products.lua", script_args, connections=args.connections, duration=args.duration
+        figures = server.drive(
+            PRODUCTS_PATH, "products.lua", script_args, duration=args.duration, **load
         )
     emit(
         bench="products",
@@ -615,6 +658,8 @@ def command_products(args) -> None:
         requests=figures["requests"],
         non_2xx=figures["non_2xx"],
         error_codes=figures["error_codes"],
+        worker_cpu_ms_per_req=figures["worker_cpu_ms_per_req"],
+        db_cpu_ms_per_req=figures["db_cpu_ms_per_req"],
         background_cpu_pct=figures["background_cpu_pct"],
     )
 

@@ -5,9 +5,9 @@
 Serves GET /api/companies/{id}/alerts/low-stock through Django's test client (the whole
 middleware and view stack, no HTTP), counts every query it makes, and picks out the report's
 own statements: those issued from ``stockflow/alerts/selectors.py``. Those exact statements,
-with their parameters, are then run again straight through psycopg (client-side binding, as
-Django does) to time the SQL alone. Prints one JSON line; ``available`` is false while the
-endpoint does not exist. The statements are saved to var/bench/alerts-report-<size>.sql.
+with their parameters, are then run again straight on the psycopg connection (client-side
+binding, as Django does) to time the SQL alone. Prints one JSON line; ``available`` is false
+while the endpoint does not exist. The statements are saved to var/bench/alerts-report-<size>.sql.
 With --floor, the same is done for the bare Django stand-in of bench/floor/ (whose SQL is
 bench/alerts_reference.sql, run from bench/floor/selectors.py).
 """
@@ -21,7 +21,7 @@ import traceback
 
 import psycopg
 
-from bench.common import STATE_DIR, emit, libpq_url, load_state, setup_django
+from bench.common import STATE_DIR, emit, load_state, setup_django
 
 TARGETS = {
     # name: (settings module, path, file whose statements are the report's SQL)
@@ -99,27 +99,25 @@ def main() -> None:
                 source = "every statement of the request but authentication and membership"
     body = response.json()
 
-    timings = []
-    with psycopg.connect(
-        libpq_url(state["database_url"]), cursor_factory=psycopg.ClientCursor
-    ) as conn:
-        conn.execute("SET TIME ZONE 'UTC'")
-        saved = []
-        for run in range(args.repeat + 1):
-            start = time.perf_counter()
-            with conn.cursor() as cursor:
-                for sql, params in report:
-                    if params is None:
-                        cursor.execute(sql)
-                    else:
-                        cursor.execute(sql, params)
-                    if cursor.description is not None:
-                        cursor.fetchall()
-                    if run == 0:
-                        saved.append(cursor._query.query.decode() + ";\n")
-            if run:  # the first run warms the cache
-                timings.append((time.perf_counter() - start) * 1000)
-        conn.rollback()
+    # The psycopg connection under Django's: same adapters, time zone and client-side
+    # binding, but none of Django's cursor wrapping, logging or execute wrappers.
+    connection.ensure_connection()
+    raw = connection.connection
+    timings, saved = [], []
+    for run in range(args.repeat + 1):
+        start = time.perf_counter()
+        with raw.cursor() as cursor:
+            for sql, params in report:
+                if params is None:
+                    cursor.execute(sql)
+                else:
+                    cursor.execute(sql, params)
+                if cursor.description is not None:
+                    cursor.fetchall()
+                if run == 0:
+                    saved.append(psycopg.ClientCursor(raw).mogrify(sql, params) + ";\n")
+        if run:  # the first run warms the cache
+            timings.append((time.perf_counter() - start) * 1000)
     name = f"alerts-{'floor' if args.floor else 'report'}-{args.size.lower()}.sql"
     (STATE_DIR / name).write_text("\n".join(saved))
 

@@ -510,18 +510,77 @@ def command_writes(args) -> None:
 # ---------------------------------------------------------------- alerts
 
 
-def reference_sql_timing(state: dict, repeat: int, window_days: int) -> dict:
-    sql = (BENCH_DIR / "alerts_reference.sql").read_text()
+EXPERIMENT_INDEX = "bench_experiment_sale_product_wh_sold"
+EXPERIMENT_INDEX_DDL = (
+    f"CREATE INDEX {EXPERIMENT_INDEX} ON inventory_sale (product_id, warehouse_id, sold_at)"
+    " INCLUDE (quantity)"
+)
+
+
+def reference_sql_timing(
+    state: dict, repeat: int, window_days: int, *, sql_file: str = "alerts_reference.sql", **gucs
+) -> dict:
+    """Time a reference query through psycopg: one warm-up, then `repeat` runs. `gucs` are
+    session settings for the measurement (e.g. jit="off")."""
+    sql = (BENCH_DIR / sql_file).read_text()
     params = {"company_id": state["company_id"], "window_days": window_days}
     timings, rows = [], 0
     background = cpu_busy_percent()
-    with psycopg.connect(libpq_url(state["database_url"])) as conn:
+    with psycopg.connect(libpq_url(state["database_url"]), autocommit=True) as conn:
+        for name, value in gucs.items():
+            conn.execute(f"SET {name} = '{value}'")
         conn.execute(sql, params).fetchall()  # warm the cache and the plan
         for _ in range(repeat):
             start = time.perf_counter()
             rows = len(conn.execute(sql, params).fetchall())
             timings.append((time.perf_counter() - start) * 1000)
-    return {"alerts": rows, **summarise(timings), "background_cpu_pct": background}
+    return {
+        "sql": sql_file,
+        "settings": gucs or "server defaults",
+        "alerts": rows,
+        **summarise(timings),
+        "background_cpu_pct": background,
+    }
+
+
+def index_experiment(state: dict, args) -> None:
+    """What the report's SQL could cost with an index made for it: create the index, time
+    both reference queries with JIT off, drop the index. The schema is left as it was."""
+    size = state["size"]
+    emit(
+        bench="alerts",
+        size=size,
+        target="reference_sql",
+        **reference_sql_timing(state, args.repeat, args.window_days, jit="off"),
+    )
+    with psycopg.connect(libpq_url(state["database_url"]), autocommit=True) as conn:
+        conn.execute(f"DROP INDEX IF EXISTS {EXPERIMENT_INDEX}")
+        start = time.perf_counter()
+        conn.execute(EXPERIMENT_INDEX_DDL)
+        conn.execute("ANALYZE inventory_sale")
+        built_s = round(time.perf_counter() - start, 1)
+        index_mb = conn.execute(
+            "SELECT pg_relation_size(%s::regclass) / 1048576", [EXPERIMENT_INDEX]
+        ).fetchone()[0]
+        try:
+            figures = reference_sql_timing(
+                state,
+                args.repeat,
+                args.window_days,
+                sql_file="alerts_reference_by_level.sql",
+                jit="off",
+            )
+        finally:
+            conn.execute(f"DROP INDEX IF EXISTS {EXPERIMENT_INDEX}")
+    emit(
+        bench="alerts",
+        size=size,
+        target="reference_sql",
+        experiment_index=EXPERIMENT_INDEX_DDL.split(" ON ", 1)[1],
+        index_build_s=built_s,
+        index_mb=index_mb,
+        **figures,
+    )
 
 
 def summarise(timings_ms: list[float]) -> dict:
@@ -561,6 +620,14 @@ ALERT_TARGETS = {
 }
 
 
+def alert_targets(text: str) -> list[str]:
+    targets = [target.strip() for target in text.split(",") if target.strip()]
+    unknown = set(targets) - set(ALERT_TARGETS)
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown target(s): {', '.join(sorted(unknown))}")
+    return targets
+
+
 def command_alerts(args) -> None:
     require_tools("wrk")
     emit(bench="machine", **machine(), workers=args.workers)
@@ -568,6 +635,8 @@ def command_alerts(args) -> None:
         state = load_state(size)
         floor = reference_sql_timing(state, args.repeat, args.window_days)
         emit(bench="alerts", size=size, target="reference_sql", **floor)
+        if args.index_experiment:
+            index_experiment(state, args)
         for target in args.targets:
             settings, path_template = ALERT_TARGETS[target]
             probe = probe_report(size, args.repeat, floor=target == "bare_django")
@@ -692,11 +761,18 @@ def main() -> None:
     )
     p.add_argument(
         "--targets",
-        type=lambda text: [t.strip() for t in text.split(",")],
+        type=alert_targets,
         default="bare_django,http_api",
-        help="bare_django (the stand-in of bench/floor), http_api (the real report)",
+        help="bare_django (the stand-in of bench/floor), http_api (the real report); empty:"
+        " the reference SQL only",
     )
     p.add_argument("--repeat", type=int, default=7, help="runs of the SQL alone")
+    p.add_argument(
+        "--index-experiment",
+        action="store_true",
+        help="also time the reference queries with JIT off and with an index made for the"
+        " report (created for the measurement, then dropped)",
+    )
     p.add_argument("--window-days", type=int, default=30, help="window of the reference SQL (days)")
     p.add_argument("--alerts-duration", type=int, default=20, help="seconds of GETs per page")
     common(p)

@@ -36,3 +36,19 @@ demo: migrate
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache
+
+# Benchmarks (bench/README.md): `make bench-data SIZE=M` loads the dataset of one size into its
+# own PostgreSQL database; `make bench SIZE=M` runs the write, report and product benchmarks.
+SIZE ?= S
+.PHONY: bench bench-setup
+
+bench-setup: install
+	bash bench/setup.sh
+
+bench-data: bench-setup
+	$(BIN)/python -m bench.dataset --size $(SIZE)
+
+bench: bench-setup
+	$(BIN)/python -m bench.run alerts --sizes $(SIZE)
+	$(BIN)/python -m bench.run writes --size $(SIZE)
+	$(BIN)/python -m bench.run products --size $(SIZE)

@@ -183,7 +183,7 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "EXCEPTION_HANDLER": "stockflow.api.errors.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "stockflow.api.schema.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [
         "stockflow.api.throttling.TokenRateThrottle",
         "rest_framework.throttling.AnonRateThrottle",

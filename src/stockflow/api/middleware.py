@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 
@@ -50,3 +51,28 @@ class ApiErrorMiddleware:
             return json_error(413, ErrorCode.REQUEST_TOO_LARGE, "The request body is too large.")
         logger.exception("Unhandled error on %s %s", request.method, request.path)
         return json_error(500, ErrorCode.SERVER_ERROR, "Internal server error.")
+
+
+class ApiBodySizeLimitMiddleware:
+    """Refuses an API request whose body is larger than ``DATA_UPLOAD_MAX_MEMORY_SIZE``
+    (413 in the JSON error shape) before anything reads it.
+
+    Django applies that limit to JSON and form bodies only when they are read into memory;
+    the files of a multipart body are streamed to disk whatever their size. No API endpoint
+    takes files, so the limit holds for the whole body."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if limit is not None and is_api_request(request):
+            try:
+                length = int(request.META.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                length = 0  # Django reads no body without a valid length
+            if length > limit:
+                return json_error(
+                    413, ErrorCode.REQUEST_TOO_LARGE, "The request body is too large."
+                )
+        return self.get_response(request)

@@ -1,3 +1,5 @@
+import hashlib
+
 from rest_framework.throttling import SimpleRateThrottle
 
 
@@ -21,5 +23,8 @@ class LoginRateThrottle(SimpleRateThrottle):
 
     def get_cache_key(self, request, view):
         username = str(request.data.get("username", "")).lower()[:150] if request.data else ""
-        ident = f"{self.get_ident(request)}:{username}"
+        # Hashed: the username is client input, and a cache key must stay short and printable
+        # (memcached refuses control characters, spaces and keys over 250 bytes).
+        digest = hashlib.sha256(username.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+        ident = f"{self.get_ident(request)}:{digest}"
         return self.cache_format % {"scope": self.scope, "ident": ident}

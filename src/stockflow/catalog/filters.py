@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import django_filters
-from django import forms
 from django.db.models import Q
 
+from stockflow.api.filters import BooleanFilter, IdFilter
 from stockflow.catalog.models import (
     BundleComponent,
     Product,
@@ -14,37 +14,6 @@ from stockflow.catalog.models import (
     Supplier,
     Warehouse,
 )
-
-
-class IdField(forms.IntegerField):
-    def __init__(self, *args, **kwargs) -> None:
-        kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", 2**63 - 1)  # a larger number is no id: 400, not a crash
-        super().__init__(*args, **kwargs)
-
-
-class IdFilter(django_filters.NumberFilter):
-    """An integer id (``NumberFilter`` would accept decimals)."""
-
-    field_class = IdField
-
-
-class StrictBooleanField(forms.Field):
-    """``true``/``false`` (or 1/0, yes/no); anything else is a 400, not silently ignored."""
-
-    def to_python(self, value):
-        if value in (None, ""):
-            return None
-        text = str(value).strip().lower()
-        if text in {"true", "1", "yes"}:
-            return True
-        if text in {"false", "0", "no"}:
-            return False
-        raise forms.ValidationError("Use true or false.", code="invalid")
-
-
-class BooleanFilter(django_filters.BooleanFilter):
-    field_class = StrictBooleanField
 
 
 class WarehouseFilter(django_filters.FilterSet):

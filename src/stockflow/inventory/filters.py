@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import django_filters
 
+from stockflow.api.filters import BooleanFilter, DateTimeFilter, IdFilter
 from stockflow.inventory import selectors
 from stockflow.inventory.models import (
     AdjustmentReason,
@@ -18,10 +19,10 @@ from stockflow.inventory.models import (
 
 
 class StockLevelFilter(django_filters.FilterSet):
-    company_id = django_filters.NumberFilter()
-    product_id = django_filters.NumberFilter()
-    warehouse_id = django_filters.NumberFilter()
-    below_threshold = django_filters.BooleanFilter(
+    company_id = IdFilter()
+    product_id = IdFilter()
+    warehouse_id = IdFilter()
+    below_threshold = BooleanFilter(
         method="filter_below_threshold",
         label="Only levels below (true) or not below (false) their effective threshold.",
     )
@@ -35,16 +36,16 @@ class StockLevelFilter(django_filters.FilterSet):
 
 
 class LedgerEntryFilter(django_filters.FilterSet):
-    company_id = django_filters.NumberFilter()
-    product_id = django_filters.NumberFilter()
-    warehouse_id = django_filters.NumberFilter()
-    stock_level_id = django_filters.NumberFilter()
+    company_id = IdFilter()
+    product_id = IdFilter()
+    warehouse_id = IdFilter()
+    stock_level_id = IdFilter()
     reason = django_filters.ChoiceFilter(choices=LedgerReason.choices)
     adjustment_reason = django_filters.ChoiceFilter(choices=AdjustmentReason.choices)
     reference_type = django_filters.ChoiceFilter(choices=ReferenceType.choices)
-    reference_id = django_filters.NumberFilter()
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    reference_id = IdFilter()
+    created_after = DateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = DateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = LedgerEntry
@@ -63,11 +64,11 @@ class LedgerEntryFilter(django_filters.FilterSet):
 
 
 class SaleFilter(django_filters.FilterSet):
-    company_id = django_filters.NumberFilter()
-    product_id = django_filters.NumberFilter()
-    warehouse_id = django_filters.NumberFilter()
-    sold_after = django_filters.IsoDateTimeFilter(field_name="sold_at", lookup_expr="gte")
-    sold_before = django_filters.IsoDateTimeFilter(field_name="sold_at", lookup_expr="lt")
+    company_id = IdFilter()
+    product_id = IdFilter()
+    warehouse_id = IdFilter()
+    sold_after = DateTimeFilter(field_name="sold_at", lookup_expr="gte")
+    sold_before = DateTimeFilter(field_name="sold_at", lookup_expr="lt")
 
     class Meta:
         model = Sale
@@ -75,12 +76,12 @@ class SaleFilter(django_filters.FilterSet):
 
 
 class MovementFilter(django_filters.FilterSet):
-    company_id = django_filters.NumberFilter()
+    company_id = IdFilter()
     kind = django_filters.ChoiceFilter(choices=MovementKind.choices)
-    product_id = django_filters.NumberFilter()
-    warehouse_id = django_filters.NumberFilter(method="filter_warehouse")
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    product_id = IdFilter()
+    warehouse_id = IdFilter(method="filter_warehouse")
+    created_after = DateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = DateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = StockMovement

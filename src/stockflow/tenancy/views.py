@@ -122,7 +122,12 @@ class MemberViewSet(
     filterset_fields = ["role"]
 
     def refine_queryset(self, queryset):
-        return queryset.filter(company_id=self.kwargs["company_pk"])
+        # The company in the URL must be one of the caller's: another company's member list
+        # is a 404 like a missing company (and an id beyond any integer column never reaches
+        # the database).
+        company_id = int(self.kwargs["company_pk"])
+        self.tenant.require(company_id, Role.VIEWER)
+        return queryset.filter(company_id=company_id)
 
     def get_serializer_class(self):
         return AddMemberSerializer if self.action == "create" else MemberSerializer

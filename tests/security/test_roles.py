@@ -1,0 +1,344 @@
+"""The role matrix on every writing route, on the caller's own company.
+
+viewer writes nothing; staff moves stock and records sales; admin does everything but manage
+members; the owner does everything. A refusal is 403 and leaves every row unchanged; an
+allowed write succeeds. ``WRITES`` is the one table of writing routes: a writing route × method
+of the URL configuration that it does not know fails the test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from itertools import count
+
+import pytest
+from rest_framework.test import APIClient
+
+from stockflow.catalog import services as catalog
+from stockflow.tenancy.models import ROLE_RANK, Membership, Role
+from stockflow.tenancy.services import issue_token
+from tests.factories import PASSWORD, assert_error, make_user
+from tests.security.conftest import REPORT, Shop, assert_documented, company_rows
+from tests.security.routes import UNSAFE_METHODS, route_methods
+
+pytestmark = pytest.mark.django_db
+
+ROLES = [Role.VIEWER, Role.STAFF, Role.ADMIN, Role.OWNER]
+_seq = count(1)
+
+
+@dataclass
+class Write:
+    path: str
+    body: dict | None = None
+    anonymous: bool = False
+
+
+# How a role's write is built: fresh objects where the write consumes one (a delete).
+Build = Callable[[Shop, str], Write]
+
+
+def fresh_warehouse(a: Shop):
+    return catalog.create_warehouse(company=a.company, name="Spare", code=f"SP{next(_seq)}")
+
+
+def fresh_supplier(a: Shop):
+    return catalog.create_supplier(company=a.company, name=f"Spare supplier {next(_seq)}")
+
+
+def fresh_bundle(a: Shop):
+    return catalog.create_product(
+        company_id=a.company.pk,
+        name="Spare bundle",
+        sku=f"ACME-SPARE-{next(_seq)}",
+        price=Decimal("1.00"),
+        is_bundle=True,
+    )
+
+
+def fresh_membership(a: Shop) -> Membership:
+    return Membership.objects.create(company=a.company, user=make_user(), role=Role.VIEWER)
+
+
+def members(a: Shop, pk: int | None = None) -> str:
+    base = f"/api/companies/{a.company.pk}/members"
+    return base if pk is None else f"{base}/{pk}"
+
+
+ADMIN, STAFF, OWNER, ANYONE = Role.ADMIN, Role.STAFF, Role.OWNER, Role.VIEWER
+
+# (route template, method) → (the lowest role allowed, how to build the write).
+WRITES: dict[tuple[str, str], tuple[str, Build]] = {
+    # Account routes: every user manages their own tokens and may create a company.
+    ("/api/auth/token", "POST"): (
+        ANYONE,
+        lambda a, role: Write(
+            "/api/auth/token",
+            {"username": a.tenant.users[role].username, "password": PASSWORD},
+            anonymous=True,
+        ),
+    ),
+    ("/api/auth/tokens/{pk}", "DELETE"): (
+        ANYONE,
+        lambda a, role: Write(f"/api/auth/tokens/{issue_token(user=a.tenant.users[role])[0].pk}"),
+    ),
+    ("/api/companies", "POST"): (ANYONE, lambda a, role: Write("/api/companies", {"name": "New"})),
+    ("/api/companies/{pk}", "PUT"): (
+        ADMIN,
+        lambda a, role: Write(f"/api/companies/{a.company.pk}", {"name": f"Acme {role}"}),
+    ),
+    ("/api/companies/{pk}", "PATCH"): (
+        ADMIN,
+        lambda a, role: Write(f"/api/companies/{a.company.pk}", {"name": f"Acme {role}"}),
+    ),
+    ("/api/companies/{company_pk}/members", "POST"): (
+        OWNER,
+        lambda a, role: Write(members(a), {"username": make_user().username, "role": "viewer"}),
+    ),
+    ("/api/companies/{company_pk}/members/{pk}", "PUT"): (
+        OWNER,
+        lambda a, role: Write(members(a, fresh_membership(a).pk), {"role": "staff"}),
+    ),
+    ("/api/companies/{company_pk}/members/{pk}", "PATCH"): (
+        OWNER,
+        lambda a, role: Write(members(a, fresh_membership(a).pk), {"role": "admin"}),
+    ),
+    ("/api/companies/{company_pk}/members/{pk}", "DELETE"): (
+        OWNER,
+        lambda a, role: Write(members(a, fresh_membership(a).pk)),
+    ),
+    # Catalog: admin.
+    ("/api/warehouses", "POST"): (
+        ADMIN,
+        lambda a, role: Write(
+            "/api/warehouses",
+            {"company_id": a.company.pk, "name": "New", "code": f"N{next(_seq)}"},
+        ),
+    ),
+    ("/api/warehouses/{pk}", "PUT"): (
+        ADMIN,
+        lambda a, role: Write(
+            f"/api/warehouses/{a.backup.pk}",
+            {"company_id": a.company.pk, "name": f"Backup {role}", "code": "BACKUP"},
+        ),
+    ),
+    ("/api/warehouses/{pk}", "PATCH"): (
+        ADMIN,
+        lambda a, role: Write(f"/api/warehouses/{a.backup.pk}", {"address": f"{role} street"}),
+    ),
+    ("/api/warehouses/{pk}", "DELETE"): (
+        ADMIN,
+        lambda a, role: Write(f"/api/warehouses/{fresh_warehouse(a).pk}"),
+    ),
+    ("/api/product-types", "POST"): (
+        ADMIN,
+        lambda a, role: Write(
+            "/api/product-types", {"company_id": a.company.pk, "name": f"Type {next(_seq)}"}
+        ),
+    ),
+    ("/api/product-types/{pk}", "PUT"): (
+        ADMIN,
+        lambda a, role: Write(
+            f"/api/product-types/{a.kind.pk}",
+            {"company_id": a.company.pk, "name": f"Kitchen {role}", "low_stock_threshold": 7},
+        ),
+    ),
+    ("/api/product-types/{pk}", "PATCH"): (
+        ADMIN,
+        lambda a, role: Write(f"/api/product-types/{a.kind.pk}", {"low_stock_threshold": 8}),
+    ),
+    ("/api/product-types/{pk}", "DELETE"): (
+        ADMIN,
+        lambda a, role: Write(
+            "/api/product-types/"
+            f"{catalog.create_product_type(company=a.company, name=f'T{next(_seq)}').pk}"
+        ),
+    ),
+    ("/api/products", "POST"): (
+        ADMIN,
+        lambda a, role: Write(
+            "/api/products",
+            {
+                "name": "New",
+                "sku": f"ACME-NEW-{next(_seq)}",
+                "price": "2.50",
+                "warehouse_id": a.main.pk,
+                "initial_quantity": 3,
+            },
+        ),
+    ),
+    ("/api/products/{pk}", "PUT"): (
+        ADMIN,
+        lambda a, role: Write(
+            f"/api/products/{a.coffee.pk}",
+            {"name": f"Coffee {role}", "sku": a.coffee.sku, "price": "7.25"},
+        ),
+    ),
+    ("/api/products/{pk}", "PATCH"): (
+        ADMIN,
+        lambda a, role: Write(f"/api/products/{a.coffee.pk}", {"price": "7.75"}),
+    ),
+    ("/api/products/{pk}", "DELETE"): (
+        ADMIN,
+        lambda a, role: Write(f"/api/products/{fresh_bundle(a).pk}"),
+    ),
+    ("/api/suppliers", "POST"): (
+        ADMIN,
+        lambda a, role: Write("/api/suppliers", {"company_id": a.company.pk, "name": "New"}),
+    ),
+    ("/api/suppliers/{pk}", "PUT"): (
+        ADMIN,
+        lambda a, role: Write(
+            f"/api/suppliers/{a.supplier.pk}",
+            {"company_id": a.company.pk, "name": f"Supplies {role}"},
+        ),
+    ),
+    ("/api/suppliers/{pk}", "PATCH"): (
+        ADMIN,
+        lambda a, role: Write(f"/api/suppliers/{a.supplier.pk}", {"phone": "+1 555 0100"}),
+    ),
+    ("/api/suppliers/{pk}", "DELETE"): (
+        ADMIN,
+        lambda a, role: Write(f"/api/suppliers/{fresh_supplier(a).pk}"),
+    ),
+    ("/api/product-suppliers", "POST"): (
+        ADMIN,
+        lambda a, role: Write(
+            "/api/product-suppliers",
+            {"product_id": a.coffee.pk, "supplier_id": fresh_supplier(a).pk},
+        ),
+    ),
+    ("/api/product-suppliers/{pk}", "PUT"): (
+        ADMIN,
+        lambda a, role: Write(
+            f"/api/product-suppliers/{a.link.pk}",
+            {"product_id": a.mug.pk, "supplier_id": a.supplier.pk, "lead_time_days": 4},
+        ),
+    ),
+    ("/api/product-suppliers/{pk}", "PATCH"): (
+        ADMIN,
+        lambda a, role: Write(f"/api/product-suppliers/{a.link.pk}", {"lead_time_days": 5}),
+    ),
+    ("/api/product-suppliers/{pk}", "DELETE"): (
+        ADMIN,
+        lambda a, role: Write(
+            "/api/product-suppliers/"
+            f"{catalog.link_supplier(product=a.coffee, supplier=fresh_supplier(a)).pk}"
+        ),
+    ),
+    ("/api/bundle-components", "POST"): (
+        ADMIN,
+        lambda a, role: Write(
+            "/api/bundle-components",
+            {"bundle_id": fresh_bundle(a).pk, "component_id": a.mug.pk, "quantity": 2},
+        ),
+    ),
+    ("/api/bundle-components/{pk}", "PUT"): (
+        ADMIN,
+        lambda a, role: Write(f"/api/bundle-components/{a.line.pk}", {"quantity": 3}),
+    ),
+    ("/api/bundle-components/{pk}", "PATCH"): (
+        ADMIN,
+        lambda a, role: Write(f"/api/bundle-components/{a.line.pk}", {"quantity": 4}),
+    ),
+    ("/api/bundle-components/{pk}", "DELETE"): (
+        ADMIN,
+        lambda a, role: Write(
+            "/api/bundle-components/"
+            + str(
+                catalog.add_bundle_component(bundle=fresh_bundle(a), component=a.mug, quantity=1).pk
+            )
+        ),
+    ),
+    # Inventory: staff.
+    ("/api/stock/receipts", "POST"): (
+        STAFF,
+        lambda a, role: Write(
+            "/api/stock/receipts",
+            {"product_id": a.mug.pk, "warehouse_id": a.main.pk, "quantity": 2},
+        ),
+    ),
+    ("/api/stock/adjustments", "POST"): (
+        STAFF,
+        lambda a, role: Write(
+            "/api/stock/adjustments",
+            {"product_id": a.mug.pk, "warehouse_id": a.main.pk, "reason": "count", "change": 1},
+        ),
+    ),
+    ("/api/stock/transfers", "POST"): (
+        STAFF,
+        lambda a, role: Write(
+            "/api/stock/transfers",
+            {
+                "product_id": a.mug.pk,
+                "from_warehouse_id": a.main.pk,
+                "to_warehouse_id": a.backup.pk,
+                "quantity": 1,
+            },
+        ),
+    ),
+    ("/api/sales", "POST"): (
+        STAFF,
+        lambda a, role: Write(
+            "/api/sales", {"product_id": a.gift.pk, "warehouse_id": a.main.pk, "quantity": 1}
+        ),
+    ),
+}
+
+
+# A refusal is 403, except where the product contract says otherwise: SPEC §3.1 answers a
+# POST /api/products whose warehouse is in a company where the caller may not write with 404,
+# a member below admin included.
+REFUSAL = {("/api/products", "POST"): (404, "not_found")}
+
+
+def writing_routes() -> set[tuple[str, str]]:
+    return {(route, method) for route, method in route_methods() if method in UNSAFE_METHODS}
+
+
+def test_every_writing_route_is_in_the_role_matrix():
+    missing = writing_routes() - set(WRITES)
+    stale = set(WRITES) - writing_routes()
+    assert not missing, f"writing routes missing from WRITES: {missing}"
+    assert not stale, f"WRITES entries for routes that do not exist: {stale}"
+
+
+def test_the_matrix_gives_each_role_what_the_specification_says():
+    lowest = {key: role for key, (role, _) in WRITES.items()}
+    members_routes = {key for key in WRITES if "/members" in key[0]}
+    stock_routes = {key for key in WRITES if key[0].startswith(("/api/stock/", "/api/sales"))}
+    assert {lowest[key] for key in members_routes} == {Role.OWNER}
+    assert {lowest[key] for key in stock_routes} == {Role.STAFF}
+    account = {("/api/auth/token", "POST"), ("/api/auth/tokens/{pk}", "DELETE")}
+    account.add(("/api/companies", "POST"))
+    catalog_routes = set(WRITES) - members_routes - stock_routes - account
+    assert {lowest[key] for key in catalog_routes} == {Role.ADMIN}
+
+
+def send(client: APIClient, method: str, write: Write):
+    request = getattr(client, method.lower())
+    if write.body is None:
+        return request(write.path)
+    return request(write.path, write.body, format="json")
+
+
+@pytest.mark.parametrize("key", sorted(WRITES), ids=lambda key: f"{key[1]} {key[0]}")
+def test_role_matrix(shop_a, key):
+    _, method = key
+    lowest, build = WRITES[key]
+    for role in ROLES:
+        write = build(shop_a, role)
+        before = company_rows(shop_a.company)
+        client = APIClient() if write.anonymous else shop_a.tenant.clients[role]
+        response = send(client, method, write)
+        assert_documented(response)
+        if ROLE_RANK[role] >= ROLE_RANK[lowest]:
+            assert response.status_code in (200, 201, 204), (role, response.content)
+        else:
+            assert_error(response, *REFUSAL.get(key, (403, "permission_denied")))
+            assert company_rows(shop_a.company) == before, role
+    REPORT["roles"] = (
+        f"role matrix: {len(WRITES)} writing route × method pairs × {len(ROLES)} roles"
+    )

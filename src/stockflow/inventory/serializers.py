@@ -12,10 +12,11 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from stockflow.catalog.models import PRICE_DECIMAL_PLACES, PRICE_MAX_DIGITS, Product, Warehouse
-from stockflow.inventory.models import AdjustmentReason
+from stockflow.inventory.models import AdjustmentReason, LedgerReason, ReferenceType
 from stockflow.inventory.services import (
     MAX_OPERATION_QUANTITY,
     MAX_STOCK_QUANTITY,
+    PlainSale,
     StockOperationResult,
     check_can_hold_stock,
 )
@@ -146,6 +147,29 @@ class SaleInput(StockOperationInput):
         return attrs
 
 
+PLAIN_SALE_FIELDS = frozenset({"product_id", "warehouse_id", "quantity"})
+MAX_ID = 2**63 - 1
+
+
+def plain_sale_input(data) -> tuple[int, int, int] | None:
+    """``(product_id, warehouse_id, quantity)`` of a sale body made of exactly these three
+    fields, each a JSON integer within bounds: what ``services.try_record_plain_sale`` takes.
+    ``None`` for any other body (a price or a date, a string id, a bound crossed...), which
+    ``SaleInput`` then validates."""
+    if not isinstance(data, dict) or data.keys() != PLAIN_SALE_FIELDS:
+        return None
+    product_id, warehouse_id, quantity = data["product_id"], data["warehouse_id"], data["quantity"]
+    # ``type() is int``: neither a bool (an int subclass) nor a Decimal or a string.
+    if not (type(product_id) is type(warehouse_id) is type(quantity) is int):
+        return None
+    within_bounds = (
+        0 < product_id <= MAX_ID
+        and 0 < warehouse_id <= MAX_ID
+        and 0 < quantity <= MAX_OPERATION_QUANTITY
+    )
+    return (product_id, warehouse_id, quantity) if within_bounds else None
+
+
 # --- output ------------------------------------------------------------------------------
 
 
@@ -210,6 +234,49 @@ def operation_result_data(result: StockOperationResult, serializer_class) -> dic
     data = serializer_class(result.document).data
     data["ledger_entries"] = LedgerEntrySerializer(result.ledger_entries, many=True).data
     return data
+
+
+# The formats of the fields above, for a body built from plain values.
+_price_format = serializers.DecimalField(
+    max_digits=PRICE_MAX_DIGITS, decimal_places=PRICE_DECIMAL_PLACES
+).to_representation
+_datetime_format = serializers.DateTimeField().to_representation
+
+
+def plain_sale_result_data(sale: PlainSale) -> dict:
+    """The body of ``SaleResultSerializer`` (same keys, order and formats) for a sale
+    recorded by ``services.try_record_plain_sale``, built without a serializer: the sale
+    endpoint's hot path."""
+    created_at = _datetime_format(sale.created_at)
+    return {
+        "id": sale.id,
+        "company_id": sale.company_id,
+        "product_id": sale.product_id,
+        "warehouse_id": sale.warehouse_id,
+        "quantity": sale.quantity,
+        "unit_price": _price_format(sale.unit_price),
+        "sold_at": _datetime_format(sale.sold_at),
+        "created_by_id": sale.created_by_id,
+        "created_at": created_at,
+        "ledger_entries": [
+            {
+                "id": sale.ledger_entry_id,
+                "company_id": sale.company_id,
+                "stock_level_id": sale.stock_level_id,
+                "product_id": sale.product_id,
+                "warehouse_id": sale.warehouse_id,
+                "change": -sale.quantity,
+                "quantity_after": sale.quantity_after,
+                "reason": LedgerReason.SALE.value,
+                "adjustment_reason": "",
+                "reference_type": ReferenceType.SALE.value,
+                "reference_id": sale.id,
+                "actor_id": sale.created_by_id,
+                "note": "",
+                "created_at": created_at,
+            }
+        ],
+    }
 
 
 class StockLevelSerializer(serializers.Serializer):

@@ -14,13 +14,13 @@ caller may catch ``InsufficientStock`` and go on (e.g. an import skipping sold-o
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import partial
 
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
@@ -451,6 +451,158 @@ def record_sale(
             )
             return StockOperationResult(sale, [entry])
     raise refusal
+
+
+@dataclass(slots=True)
+class PlainSale:
+    """What ``try_record_plain_sale`` wrote: the sale row and its one ledger entry."""
+
+    id: int
+    company_id: int
+    product_id: int
+    warehouse_id: int
+    quantity: int
+    unit_price: Decimal
+    sold_at: datetime
+    created_by_id: int | None
+    created_at: datetime
+    ledger_entry_id: int
+    stock_level_id: int
+    quantity_after: int
+
+
+def _plain_sale_statements(db, company_count: int) -> tuple[str, str, str]:
+    level = StockLevel._meta.db_table
+    product = Product._meta.db_table
+    # SQLite's RETURNING cannot name the tables of UPDATE … FROM: a subquery reads the price.
+    price = (
+        "p.price"
+        if db.vendor == "postgresql"
+        else f"(SELECT price FROM {product} WHERE id = {level}.product_id)"
+    )
+    companies = ", ".join(["%s"] * company_count)
+    take = f"""
+        UPDATE {level} SET quantity = {level}.quantity - %s, updated_at = %s
+        FROM {product} p, {Warehouse._meta.db_table} w
+        WHERE {level}.product_id = %s AND {level}.warehouse_id = %s
+          AND {level}.quantity >= %s AND {level}.company_id IN ({companies})
+          AND p.id = {level}.product_id AND p.company_id = {level}.company_id
+          AND p.is_active AND NOT p.is_bundle
+          AND w.id = {level}.warehouse_id AND w.company_id = {level}.company_id AND w.is_active
+        RETURNING {level}.id, {level}.quantity, {level}.company_id, {price}
+    """
+    insert_sale = f"""
+        INSERT INTO {Sale._meta.db_table}
+            (company_id, product_id, warehouse_id, quantity, unit_price, sold_at, created_by_id,
+             created_at)
+        VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
+        RETURNING id
+    """
+    insert_entry = f"""
+        INSERT INTO {LedgerEntry._meta.db_table}
+            (company_id, stock_level_id, product_id, warehouse_id, change, quantity_after, reason,
+             adjustment_reason, reference_type, reference_id, actor_id, note, created_at)
+        VALUES (%s, %s, %s, %s, %s, %s, %s, '', %s, %s, %s, '', %s)
+        RETURNING id
+    """
+    return take, insert_sale, insert_entry
+
+
+def try_record_plain_sale(
+    *,
+    product_id: int,
+    warehouse_id: int,
+    quantity: int,
+    company_ids: Sequence[int],
+    actor=None,
+) -> PlainSale | None:
+    """Record the commonest sale in three statements, or return ``None`` having written
+    nothing: then ``record_sale`` must decide (and explain) the request.
+
+    Why it exists: POST /api/sales is the hottest write of the service, and the complete
+    path (resolving the product and the warehouse, then ``record_sale``) costs two reads and
+    several ORM compilations on top of the three writes. Here one conditional UPDATE decides
+    everything at once: it takes ``quantity`` units from the level of a plain (not bundle),
+    active product in an active warehouse of the same company, only if the level holds them
+    and belongs to one of ``company_ids`` (the companies where the caller may sell, from
+    ``TenantScope.company_ids``: tenant isolation stays with the one mechanism). Then the sale
+    and its ledger entry are inserted, in the same transaction, with the product's price and
+    the current time, as ``record_sale`` would write them.
+
+    Any other case (a bundle, an inactive or foreign product or warehouse, a missing level,
+    too little stock) updates no row and returns ``None``: nothing is written, and the
+    complete path produces the precise answer (404, 403, 400 on a field, 409 with the short
+    lines). A quantity out of bounds is a 400, as for ``record_sale``."""
+    _check_quantity(quantity)
+    if not company_ids:
+        return None
+    db = connections[DEFAULT_DB_ALIAS]
+    take, insert_sale, insert_entry = _plain_sale_statements(db, len(company_ids))
+    now = timezone.now()
+    db_now = db.ops.adapt_datetimefield_value(now)
+    actor_id = actor.pk if actor is not None else None
+    with transaction.atomic(savepoint=False), db.cursor() as cursor:
+        cursor.execute(take, [quantity, db_now, product_id, warehouse_id, quantity, *company_ids])
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        level_id, quantity_after, company_id, unit_price = row
+        unit_price = _price_from_db(db, unit_price)
+        cursor.execute(
+            insert_sale,
+            [
+                company_id,
+                product_id,
+                warehouse_id,
+                quantity,
+                db.ops.adapt_decimalfield_value(unit_price),
+                db_now,
+                actor_id,
+                db_now,
+            ],
+        )
+        sale_id = cursor.fetchone()[0]
+        cursor.execute(
+            insert_entry,
+            [
+                company_id,
+                level_id,
+                product_id,
+                warehouse_id,
+                -quantity,
+                quantity_after,
+                LedgerReason.SALE.value,
+                ReferenceType.SALE.value,
+                sale_id,
+                actor_id,
+                db_now,
+            ],
+        )
+        entry_id = cursor.fetchone()[0]
+    return PlainSale(
+        id=sale_id,
+        company_id=company_id,
+        product_id=product_id,
+        warehouse_id=warehouse_id,
+        quantity=quantity,
+        unit_price=unit_price,
+        sold_at=now,
+        created_by_id=actor_id,
+        created_at=now,
+        ledger_entry_id=entry_id,
+        stock_level_id=level_id,
+        quantity_after=quantity_after,
+    )
+
+
+def _price_from_db(db, value) -> Decimal:
+    """A price read by raw SQL, converted as the ORM converts ``Product.price`` (SQLite
+    returns a float or an int: it becomes the same exact ``Decimal`` as through the ORM)."""
+    field = Product._meta.get_field("price")
+    column = field.get_col(Product._meta.db_table)
+    for converter in db.ops.get_db_converters(column) + field.get_db_converters(db):
+        value = converter(value, column, db)
+    return value
 
 
 def _take_from_one_level(

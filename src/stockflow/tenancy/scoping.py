@@ -2,8 +2,9 @@
 
 Auditing isolation means reading this file:
 
-* ``TenantScope`` knows the caller's memberships (one query per request) and answers
-  which companies the caller may act on with a given role.
+* ``TenantScope`` knows the caller's memberships (loaded with the API token, in the same
+  statement, or by one query per request for a session login) and answers which companies the
+  caller may act on with a given role.
 * ``TenantViewSet`` and ``TenantAPIView`` are the only base classes for tenant views.
   Their ``get_queryset`` filters by the caller's companies before anything else runs, so an
   object of another company is answered 404, exactly like a missing one. The role needed for
@@ -29,17 +30,21 @@ from stockflow.tenancy.models import ROLE_RANK, Membership, Role
 
 
 class TenantScope:
-    """The caller's companies and role in each, loaded once per request."""
+    """The caller's companies and role in each, loaded once per request.
 
-    def __init__(self, user) -> None:
+    ``roles`` ({company id: role}) may be given when they were read already in this request:
+    token authentication loads them with the token (``ApiTokenAuthentication``)."""
+
+    def __init__(self, user, roles: dict[int, str] | None = None) -> None:
         self.user = user
-        self._roles: dict[int, str] | None = None
+        self._roles = roles
 
     @classmethod
     def of(cls, request: Request) -> TenantScope:
         scope = getattr(request, "_tenant_scope", None)
         if scope is None or scope.user is not request.user:
-            scope = cls(request.user)
+            roles = getattr(getattr(request, "auth", None), "member_roles", None)
+            scope = cls(request.user, roles)
             request._tenant_scope = scope
         return scope
 
@@ -53,6 +58,10 @@ class TenantScope:
                     Membership.objects.filter(user=self.user).values_list("company_id", "role")
                 )
         return self._roles
+
+    def reload(self) -> None:
+        """Read the memberships again on next use: the request itself changed them."""
+        self._roles = None
 
     def role_in(self, company_id: int) -> str | None:
         return self.roles.get(company_id)

@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 from stockflow.api.throttling import LoginRateThrottle
 from stockflow.tenancy import services
 from stockflow.tenancy.models import ApiToken, Company, Membership, Role
-from stockflow.tenancy.scoping import TenantScope, TenantViewSet
+from stockflow.tenancy.scoping import TenantViewSet
 from stockflow.tenancy.serializers import (
     AddMemberSerializer,
     ApiTokenSerializer,
@@ -101,7 +101,7 @@ class CompanyViewSet(
             name=serializer.validated_data["name"], owner=self.request.user
         )
         # The new membership is not in the scope loaded before the create.
-        self.request._tenant_scope = TenantScope(self.request.user)
+        self.tenant.reload()
 
 
 class MemberViewSet(

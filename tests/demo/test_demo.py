@@ -20,8 +20,12 @@ def run_demo() -> str:
 
 def test_demo_loads_once_and_prints_a_working_token():
     output = run_demo()
-    counts = (Company.objects.count(), Product.objects.count(), Sale.objects.count(),
-              LedgerEntry.objects.count())
+    counts = (
+        Company.objects.count(),
+        Product.objects.count(),
+        Sale.objects.count(),
+        LedgerEntry.objects.count(),
+    )
     assert counts[0] == 2
     assert 95 <= counts[1] <= 110
     assert Warehouse.objects.count() >= 4
@@ -29,8 +33,12 @@ def test_demo_loads_once_and_prints_a_working_token():
     assert counts[2] > 1000
 
     again = run_demo()
-    assert (Company.objects.count(), Product.objects.count(), Sale.objects.count(),
-            LedgerEntry.objects.count()) == counts
+    assert (
+        Company.objects.count(),
+        Product.objects.count(),
+        Sale.objects.count(),
+        LedgerEntry.objects.count(),
+    ) == counts
     assert "already loaded" in again
 
     token = re.search(r"Demo token: (\S+)", again).group(1)

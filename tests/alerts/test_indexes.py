@@ -1,7 +1,7 @@
 """The indexes the low-stock report reads, and only those on the write-heavy tables.
 
 * ``stock_level_low``: the partial index of the stock levels below their threshold.
-* ``sale_wh_product_sold``: the sales of one (warehouse, product) in a window.
+* ``sale_product_wh_sold``: the sales of one (product, warehouse) in a window.
 * Gone: the company-wide sale window index (alerts 0001, dropped by alerts 0002, which
   reverses), the old (warehouse, sold_at, product) sale index, and the single-column
   indexes of foreign keys that a composite index already starts with.
@@ -60,16 +60,16 @@ def test_stock_levels_keep_no_redundant_index(db):
 def test_sales_keep_only_the_indexes_something_reads(db):
     columns = {name: info["columns"] for name, info in indexes("inventory_sale").items()}
 
-    assert columns.pop("sale_wh_product_sold") == [
-        "warehouse_id",
+    assert columns.pop("sale_product_wh_sold") == [
         "product_id",
+        "warehouse_id",
         "sold_at",
         "quantity",
     ]
     assert columns.pop("sale_company_id") == ["company_id", "id"]
-    # The foreign keys without a composite index of their own (product: its history check;
-    # created_by: a user's deletion).
-    assert sorted(columns.values()) == [["created_by_id"], ["product_id"]]
+    # The foreign keys no composite index starts with (a warehouse's history check, a
+    # user's deletion).
+    assert sorted(columns.values()) == [["created_by_id"], ["warehouse_id"]]
 
 
 def test_company_window_index_is_dropped_and_the_drop_reverses(db):

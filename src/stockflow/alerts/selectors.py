@@ -10,7 +10,7 @@ What the query decides (SPEC §3.2), candidates first:
   active, non-bundle products in active warehouses.
 * Demand, for each candidate only: units sold of the product in that warehouse in the
   window ``since < sold_at <= now`` (start exclusive, end inclusive; sales dated in the
-  future are not counted), one range of the index ``sale_wh_product_sold``. A sale of a
+  future are not counted), one range of the index ``sale_product_wh_sold``. A sale of a
   bundle counts as a sale of each of its components times the component quantity, nested
   bundles multiplied out: the company's bundles are expanded once to every component they
   contain, at any depth, with the multiplied quantity (a recursive CTE, the same walk as
@@ -109,7 +109,7 @@ def _low_stock_sql(*, warehouse_filter: bool, product_type_filter: bool) -> str:
     product_type = "AND p.product_type_id = %(product_type_id)s" if product_type_filter else ""
 
     def units_sold(product_id: str, warehouse_id: str) -> str:
-        # One range of sale_wh_product_sold, read from the index alone.
+        # One range of sale_product_wh_sold, read from the index alone.
         return f"""(
             SELECT CAST(COALESCE(SUM(s.quantity), 0) AS BIGINT)
             FROM {tables["sale"]} s

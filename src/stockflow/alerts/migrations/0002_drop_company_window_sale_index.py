@@ -1,5 +1,5 @@
 """The low-stock report no longer scans a company's sales by time: it reads the sales of
-each candidate (warehouse, product) through ``sale_wh_product_sold`` (inventory 0003). The
+each candidate (product, warehouse) through ``sale_product_wh_sold`` (inventory 0003). The
 company-wide window index only cost on every sale insert: dropped (recreated on reverse)."""
 
 from django.db import migrations

@@ -36,6 +36,11 @@ def parse_database_url(url: str, *, pool: bool = True, pool_max_size: int = 10) 
             f"Unsupported DATABASE_URL scheme {scheme!r}: use postgres:// or sqlite://"
         )
     options = dict(parse_qsl(parts.query))
+    # JIT compilation pays off on long analytical scans, not on this service's queries: on a
+    # plan estimated as costly (the low-stock report's per-candidate index probes, estimated
+    # pessimistically) it compiles for up to seconds before running for milliseconds. Off,
+    # unless the URL gives its own server options (?options=...).
+    options.setdefault("options", "-c jit=off")
     config: dict = {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": unquote(parts.path.lstrip("/")) or "postgres",

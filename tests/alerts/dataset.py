@@ -4,6 +4,9 @@
 some bundles, some bundles of bundles), suppliers, stock levels (some missing) and sales
 with ``bulk_create``. The same seed gives the same rows on any database; only the ids
 differ, so comparisons go through ``stable_alert`` (SKU, warehouse code, supplier name).
+Rows are written as the services would write them: each stock level carries its product's
+effective threshold, and every product that sold in a warehouse (directly or as a component
+of a bundle) has a stock level there, empty if the draw gave it none.
 
 ``expected_alerts`` answers the report from the rows in memory with a straightforward
 Python implementation of SPEC §3.2, independent of the SQL.
@@ -151,12 +154,20 @@ def build_dataset(company: Company, *, seed: int, now: datetime, scale: int = 1)
             )
     ProductSupplier.objects.bulk_create(links)
 
+    type_thresholds = {t.pk: t.low_stock_threshold for t in product_types}
+
+    def effective_threshold(product: Product) -> int | None:
+        if product.low_stock_threshold is not None:
+            return product.low_stock_threshold
+        return type_thresholds.get(product.product_type_id)
+
     stock_levels = StockLevel.objects.bulk_create(
         StockLevel(
             company=company,
             product=product,
             warehouse=warehouse,
             quantity=rng.choice([0, rng.randint(0, 15), rng.randint(0, 60)]),
+            low_stock_threshold=effective_threshold(product),
         )
         for product in plain
         for warehouse in warehouses
@@ -184,6 +195,36 @@ def build_dataset(company: Company, *, seed: int, now: datetime, scale: int = 1)
                     )
                 )
     Sale.objects.bulk_create(sales)
+
+    # A sale takes its units from stock levels that exist (inventory.services): the levels
+    # the draw left out where a product sold are there, empty.
+    parts: dict[int, list[int]] = defaultdict(list)
+    for line in components:
+        parts[line.bundle_id].append(line.component_id)
+    bundle_ids = {bundle.pk for bundle in bundles}
+
+    def stock_holders(product_id: int) -> set[int]:
+        if product_id not in bundle_ids:
+            return {product_id}
+        return {leaf for part in parts[product_id] for leaf in stock_holders(part)}
+
+    stocked = {(level.product_id, level.warehouse_id) for level in stock_levels}
+    sold = {
+        (product_id, sale.warehouse_id)
+        for sale in sales
+        for product_id in stock_holders(sale.product_id)
+    }
+    products_by_id = {product.pk: product for product in plain}
+    stock_levels += StockLevel.objects.bulk_create(
+        StockLevel(
+            company=company,
+            product_id=product_id,
+            warehouse_id=warehouse_id,
+            quantity=0,
+            low_stock_threshold=effective_threshold(products_by_id[product_id]),
+        )
+        for product_id, warehouse_id in sorted(sold - stocked)
+    )
 
     return Dataset(
         company=company,
@@ -253,7 +294,9 @@ def expected_alerts(
         threshold = product.low_stock_threshold
         if threshold is None and product.product_type_id is not None:
             threshold = type_thresholds[product.product_type_id]
-        current = stock.get((product_id, wh_id), 0)
+        if (product_id, wh_id) not in stock:
+            continue  # never the case with the services: a sale takes from a stock level
+        current = stock[product_id, wh_id]
         if threshold is None or current >= threshold:
             continue
         link = best_link.get(product_id)

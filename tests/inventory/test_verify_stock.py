@@ -66,7 +66,7 @@ def test_passes_on_good_data(history):
     ok, report = verify()
     assert ok, report
     assert "All stock invariants hold." in report
-    assert report.count("[ok]") == 5
+    assert report.count("[ok]") == 6
 
 
 def test_passes_on_an_empty_database(db):
@@ -166,6 +166,33 @@ def test_fails_when_a_bundle_holds_stock(history):
     ok, report = verify()
     assert not ok
     assert "[FAIL] level_company" in report
+
+
+def test_fails_when_a_level_carries_another_threshold_than_its_product(history):
+    wrong = _level(history.mug, history.main)  # the mug's type says 20
+    missing = _level(history.coffee, history.main)  # its own 60
+    execute(f"UPDATE {LEVELS} SET low_stock_threshold = 21 WHERE id = %s", [wrong.id])
+    execute(f"UPDATE {LEVELS} SET low_stock_threshold = NULL WHERE id = %s", [missing.id])
+
+    ok, report = verify()
+
+    assert not ok
+    assert "[FAIL] threshold" in report
+    assert "2 violation(s)" in report
+    assert f'"stock_level_id": {wrong.id}' in report
+    assert f'"stock_level_id": {missing.id}' in report
+    assert "1 stock invariant(s) broken: threshold." in report
+
+
+def test_fails_when_a_level_keeps_a_threshold_its_product_no_longer_has(history):
+    # A product edited around the services: its levels still carry the old threshold.
+    execute("UPDATE catalog_product SET low_stock_threshold = 5 WHERE id = %s", [history.mug.id])
+
+    ok, report = verify()
+
+    assert not ok
+    assert "[FAIL] threshold" in report
+    assert f'"product_id": {history.mug.id}' in report
 
 
 def test_exit_status_is_non_zero(history):

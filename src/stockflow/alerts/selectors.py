@@ -1,17 +1,24 @@
 """The low-stock report: one SQL query, plain rows.
 
-What the query decides (SPEC §3.2):
+What the query decides (SPEC §3.2), candidates first:
 
-* Demand: units sold of each product in each warehouse in the window
-  ``since < sold_at <= now`` (start exclusive, end inclusive; sales dated in the future are
-  not counted). A sale of a bundle counts as a sale of each of its components times the
-  component quantity, nested bundles multiplied out: the same walk as
-  ``catalog.selectors.bundle_leaf_components``, done for every sold bundle at once with a
-  recursive CTE.
-* Candidates: active, non-bundle products in active warehouses of the company with demand
-  there, a threshold (the product's own, else its type's) and ``current_stock < threshold``.
-  A (product, warehouse) with sales but no stock level row counts as 0 in stock: it sold
-  there, so the shelf exists and is empty.
+* Candidates: the company's stock levels below their threshold, ``quantity <
+  low_stock_threshold``. The threshold is the product's own, else its type's, kept on the
+  stock level by the services (see ``inventory.models.StockLevel``); null, no threshold, no
+  alert. These levels are the partial index ``stock_level_low``, a few percent of the
+  table: the report starts there, and never reads the company's sales as a whole. Only
+  active, non-bundle products in active warehouses.
+* Demand, for each candidate only: units sold of the product in that warehouse in the
+  window ``since < sold_at <= now`` (start exclusive, end inclusive; sales dated in the
+  future are not counted), one range of the index ``sale_product_wh_sold``. A sale of a
+  bundle counts as a sale of each of its components times the component quantity, nested
+  bundles multiplied out: the company's bundles are expanded once to every component they
+  contain, at any depth, with the multiplied quantity (a recursive CTE, the same walk as
+  ``catalog.selectors.bundle_leaf_components``); a candidate then adds, for each bundle
+  containing it, that bundle's units sold in the warehouse times the quantity. A candidate
+  without demand is no alert. A (product, warehouse) without a stock level is not checked:
+  every sale takes its units from an existing stock level (``inventory.services``), and a
+  product with sales cannot be deleted, so a product that sold somewhere has a level there.
 * ``days_until_stockout`` = floor(current_stock / (units_sold / days)), computed as
   ``(current_stock * days) / units_sold`` on non-negative integers, where integer division
   is the floor on both PostgreSQL and SQLite. No float, no clamping.
@@ -39,7 +46,6 @@ from stockflow.catalog.models import (
     BundleComponent,
     Product,
     ProductSupplier,
-    ProductType,
     Supplier,
     Warehouse,
 )
@@ -94,73 +100,89 @@ def _low_stock_sql(*, warehouse_filter: bool, product_type_filter: bool) -> str:
         "sale": Sale._meta.db_table,
         "bundle_component": BundleComponent._meta.db_table,
         "product": Product._meta.db_table,
-        "product_type": ProductType._meta.db_table,
         "warehouse": Warehouse._meta.db_table,
         "stock_level": StockLevel._meta.db_table,
         "product_supplier": ProductSupplier._meta.db_table,
         "supplier": Supplier._meta.db_table,
     }
-    sale_warehouse = "AND s.warehouse_id = %(warehouse_id)s" if warehouse_filter else ""
+    warehouse = "AND sl.warehouse_id = %(warehouse_id)s" if warehouse_filter else ""
     product_type = "AND p.product_type_id = %(product_type_id)s" if product_type_filter else ""
+
+    def units_sold(product_id: str, warehouse_id: str) -> str:
+        # One range of sale_product_wh_sold, read from the index alone.
+        return f"""(
+            SELECT CAST(COALESCE(SUM(s.quantity), 0) AS BIGINT)
+            FROM {tables["sale"]} s
+            WHERE s.warehouse_id = {warehouse_id} AND s.product_id = {product_id}
+              AND s.sold_at > %(since)s AND s.sold_at <= %(now)s
+        )"""
+
     return f"""
 WITH RECURSIVE
-window_sales AS (
-    SELECT s.product_id, s.warehouse_id, CAST(SUM(s.quantity) AS BIGINT) AS units
-    FROM {tables["sale"]} s
-    WHERE s.company_id = %(company_id)s
-      AND s.sold_at > %(since)s AND s.sold_at <= %(now)s
-      {sale_warehouse}
-    GROUP BY s.product_id, s.warehouse_id
-),
-demand(product_id, warehouse_id, units, depth) AS (
-    SELECT product_id, warehouse_id, units, 0 FROM window_sales
+bundle_parts(bundle_id, component_id, units, depth) AS (
+    -- Every product each bundle of the company contains, at any depth, with the units one
+    -- bundle consumes along that path.
+    SELECT bc.bundle_id, bc.component_id, CAST(bc.quantity AS BIGINT), 1
+    FROM {tables["bundle_component"]} bc
+    WHERE bc.company_id = %(company_id)s
     UNION ALL
-    SELECT bc.component_id, d.warehouse_id, d.units * bc.quantity, d.depth + 1
-    FROM demand d
+    SELECT bp.bundle_id, bc.component_id, bp.units * bc.quantity, bp.depth + 1
+    FROM bundle_parts bp
     JOIN {tables["bundle_component"]} bc
-      ON bc.bundle_id = d.product_id AND bc.company_id = %(company_id)s
-    WHERE d.depth < %(max_depth)s
-),
-demand_total AS (
-    SELECT product_id, warehouse_id, CAST(SUM(units) AS BIGINT) AS units_sold
-    FROM demand
-    GROUP BY product_id, warehouse_id
+      ON bc.bundle_id = bp.component_id AND bc.company_id = %(company_id)s
+    WHERE bp.depth < %(max_depth)s
 ),
 candidates AS (
+    -- The partial index stock_level_low: the levels below their threshold.
     SELECT
-        p.id AS product_id,
+        sl.product_id,
         p.name AS product_name,
         p.sku AS sku,
-        w.id AS warehouse_id,
+        sl.warehouse_id,
         w.name AS warehouse_name,
-        COALESCE(sl.quantity, 0) AS current_stock,
-        COALESCE(p.low_stock_threshold, pt.low_stock_threshold) AS threshold,
-        dt.units_sold AS units_sold,
-        (COALESCE(sl.quantity, 0) * %(days)s) / dt.units_sold AS days_until_stockout
-    FROM demand_total dt
-    JOIN {tables["product"]} p ON p.id = dt.product_id AND p.company_id = %(company_id)s
-    JOIN {tables["warehouse"]} w ON w.id = dt.warehouse_id AND w.company_id = %(company_id)s
-    LEFT JOIN {tables["product_type"]} pt
-      ON pt.id = p.product_type_id AND pt.company_id = %(company_id)s
-    LEFT JOIN {tables["stock_level"]} sl
-      ON sl.product_id = dt.product_id AND sl.warehouse_id = dt.warehouse_id
-     AND sl.company_id = %(company_id)s
-    WHERE p.is_active AND NOT p.is_bundle AND w.is_active
-      AND COALESCE(p.low_stock_threshold, pt.low_stock_threshold) IS NOT NULL
-      AND COALESCE(sl.quantity, 0) < COALESCE(p.low_stock_threshold, pt.low_stock_threshold)
+        sl.quantity AS current_stock,
+        sl.low_stock_threshold AS threshold
+    FROM {tables["stock_level"]} sl
+    JOIN {tables["product"]} p ON p.id = sl.product_id AND p.company_id = %(company_id)s
+    JOIN {tables["warehouse"]} w ON w.id = sl.warehouse_id AND w.company_id = %(company_id)s
+    WHERE sl.company_id = %(company_id)s
+      AND sl.quantity < sl.low_stock_threshold
+      AND p.is_active AND NOT p.is_bundle AND w.is_active
+      {warehouse}
       {product_type}
 ),
-page AS (
-    SELECT c.*, c.threshold - c.current_stock AS shortfall
+contributions AS (
+    -- Units sold of the candidate itself, then of each bundle containing it (times the
+    -- units of the candidate in one bundle).
+    SELECT c.*, {units_sold("c.product_id", "c.warehouse_id")} AS units
     FROM candidates c
-    ORDER BY c.days_until_stockout, c.threshold - c.current_stock DESC,
-             c.product_id, c.warehouse_id
+    UNION ALL
+    SELECT c.*, bp.units * {units_sold("bp.bundle_id", "c.warehouse_id")} AS units
+    FROM candidates c
+    JOIN bundle_parts bp ON bp.component_id = c.product_id
+),
+demand AS (
+    -- Read twice below (the total, the page): computed once per candidate.
+    SELECT product_id, product_name, sku, warehouse_id, warehouse_name, current_stock,
+           threshold, CAST(SUM(units) AS BIGINT) AS units_sold
+    FROM contributions
+    GROUP BY product_id, warehouse_id, product_name, sku, warehouse_name, current_stock,
+             threshold
+),
+page AS (
+    SELECT d.*,
+           (d.current_stock * %(days)s) / d.units_sold AS days_until_stockout,
+           d.threshold - d.current_stock AS shortfall
+    FROM demand d
+    WHERE d.units_sold > 0
+    ORDER BY (d.current_stock * %(days)s) / d.units_sold, d.threshold - d.current_stock DESC,
+             d.product_id, d.warehouse_id
     LIMIT %(limit)s OFFSET %(offset)s
 ),
 page_supplier AS (
     -- Only the alerts of the page look up their supplier: one index probe each.
     SELECT page.*, (
-        SELECT ps.supplier_id
+        SELECT ps.id
         FROM {tables["product_supplier"]} ps
         WHERE ps.product_id = page.product_id AND ps.company_id = %(company_id)s
         ORDER BY
@@ -170,7 +192,7 @@ page_supplier AS (
             ps.unit_cost,
             ps.supplier_id
         LIMIT 1
-    ) AS supplier_id
+    ) AS supplier_link_id
     FROM page
 ),
 page_rows AS (
@@ -182,8 +204,7 @@ page_rows AS (
         pg.shortfall
     FROM page_supplier pg
     LEFT JOIN {tables["product_supplier"]} ps
-      ON ps.product_id = pg.product_id AND ps.supplier_id = pg.supplier_id
-     AND ps.company_id = %(company_id)s
+      ON ps.id = pg.supplier_link_id AND ps.company_id = %(company_id)s
     LEFT JOIN {tables["supplier"]} su
       ON su.id = ps.supplier_id AND su.company_id = %(company_id)s
 )
@@ -192,13 +213,13 @@ SELECT
     r.product_id, r.product_name, r.sku, r.warehouse_id, r.warehouse_name,
     r.current_stock, r.threshold, r.units_sold, r.days_until_stockout,
     r.supplier_id, r.supplier_name, r.supplier_contact_email, r.lead_time_days
-FROM (SELECT COUNT(*) AS total FROM candidates) totals
+FROM (SELECT COUNT(*) AS total FROM demand WHERE units_sold > 0) totals
 LEFT JOIN page_rows r ON 1 = 1
 ORDER BY r.days_until_stockout, r.shortfall DESC, r.product_id, r.warehouse_id
 """
 
 
-def low_stock_alerts(
+def low_stock_query(
     *,
     company_id: int,
     now: datetime,
@@ -207,11 +228,8 @@ def low_stock_alerts(
     product_type_id: int | None = None,
     limit: int | None = None,
     offset: int = 0,
-) -> LowStockPage:
-    """The company's low-stock alerts, most urgent first, and how many there are in all.
-
-    One query whatever the number of products, warehouses, sales or alerts. ``limit`` and
-    ``offset`` page the alerts; ``total`` always counts every alert."""
+) -> tuple[str, dict]:
+    """The report's one SQL statement and its parameters (what ``low_stock_alerts`` runs)."""
     since = now - timedelta(days=days)
     ops = connection.ops
     params = {
@@ -228,6 +246,32 @@ def low_stock_alerts(
     sql = _low_stock_sql(
         warehouse_filter=warehouse_id is not None,
         product_type_filter=product_type_id is not None,
+    )
+    return sql, params
+
+
+def low_stock_alerts(
+    *,
+    company_id: int,
+    now: datetime,
+    days: int = 30,
+    warehouse_id: int | None = None,
+    product_type_id: int | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> LowStockPage:
+    """The company's low-stock alerts, most urgent first, and how many there are in all.
+
+    One query whatever the number of products, warehouses, sales or alerts. ``limit`` and
+    ``offset`` page the alerts; ``total`` always counts every alert."""
+    sql, params = low_stock_query(
+        company_id=company_id,
+        now=now,
+        days=days,
+        warehouse_id=warehouse_id,
+        product_type_id=product_type_id,
+        limit=limit,
+        offset=offset,
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

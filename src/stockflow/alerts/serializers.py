@@ -89,9 +89,7 @@ class LowStockAlertSerializer(serializers.Serializer):
     sku = serializers.CharField()
     warehouse_id = serializers.IntegerField()
     warehouse_name = serializers.CharField()
-    current_stock = serializers.IntegerField(
-        help_text="Units in stock; 0 when the product sold here but has no stock level."
-    )
+    current_stock = serializers.IntegerField(help_text="Units in stock in this warehouse.")
     threshold = serializers.IntegerField(
         help_text="The product's low-stock threshold, else its product type's."
     )

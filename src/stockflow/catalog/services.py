@@ -1,10 +1,11 @@
 """Every write to the catalog: explicit transactions, locks, conflicts answered as 409.
 
 Lock order: the company's bundle graph (its company row) → stock levels (by id) → the
-product or warehouse row. Stock levels come before the product and the warehouse because
-stock operations lock the levels they change and only reference those rows. Rows that a write only references (the warehouse of a new product, the
-supplier of a new link) are held ``FOR SHARE`` until commit, so a concurrent delete waits
-and then sees the new reference instead of breaking it.
+product or warehouse row → product types (``inventory.locking`` rule 5). Stock levels come
+before the product and the warehouse because stock operations lock the levels they change
+and only reference those rows. Rows that a write only references (the warehouse of a new
+product, the supplier of a new link) are held ``FOR SHARE`` until commit, so a concurrent
+delete waits and then sees the new reference instead of breaking it.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from stockflow.catalog.models import (
     Warehouse,
 )
 from stockflow.catalog.selectors import MAX_BUNDLE_DEPTH, BundleGraph
+from stockflow.inventory.locking import lock_effective_thresholds, lock_stock_levels_inheriting
 from stockflow.inventory.models import StockLevel
 from stockflow.inventory.services import record_initial_stock
 from stockflow.tenancy.models import Company
@@ -76,9 +78,9 @@ def _lock_for_share(model: type[models.Model], pk: int) -> bool:
         return cursor.fetchone() is not None
 
 
-def _lock_stock_levels(**filters) -> None:
+def _lock_stock_levels(*, no_key: bool = False, **filters) -> None:
     list(
-        StockLevel.objects.select_for_update()
+        StockLevel.objects.select_for_update(no_key=no_key)
         .filter(**filters)
         .order_by("pk")
         .values_list("pk", flat=True)
@@ -197,6 +199,12 @@ def create_product_type(
 
 @transaction.atomic
 def update_product_type(product_type: ProductType, **changes) -> ProductType:
+    """Change a product type. A new threshold is copied, in the same transaction, to the
+    stock levels of the type's products that have no threshold of their own (one UPDATE);
+    those levels are locked before the type row (``inventory.locking`` rule 5)."""
+    new_threshold = "low_stock_threshold" in changes
+    if new_threshold:
+        lock_stock_levels_inheriting(product_type.pk)
     fields = _apply(product_type, changes)
     if fields:
         with _conflict_on_integrity_error(
@@ -205,6 +213,14 @@ def update_product_type(product_type: ProductType, **changes) -> ProductType:
             )
         ):
             product_type.save(update_fields=fields)
+    if new_threshold:
+        threshold = product_type.low_stock_threshold
+        inheriting = Product.objects.filter(
+            product_type_id=product_type.pk, low_stock_threshold__isnull=True
+        ).values("id")
+        StockLevel.objects.filter(product_id__in=inheriting).exclude(
+            low_stock_threshold=threshold
+        ).update(low_stock_threshold=threshold)
     return product_type
 
 
@@ -338,12 +354,17 @@ def _bundles_using(product_id: int) -> list[str]:
 def update_product(product: Product, **changes) -> Product:
     """Change a product's fields. Turning a product into a bundle drops its (empty) stock
     levels and is refused once it has stock history or is a component of a bundle; a bundle
-    stops being one only without components and sales."""
+    stops being one only without components and sales. A new threshold or product type is
+    copied to the product's stock levels in the same transaction (one UPDATE); they are
+    locked before the product row (``inventory.locking`` rule 5)."""
     becomes = changes.get("is_bundle")
+    new_threshold = "low_stock_threshold" in changes or "product_type" in changes
     if becomes is not None:
         # Decided on the locked row: the flag may have changed since the product was read.
         _lock_bundle_graph(product.company_id)
         _lock_stock_levels(product_id=product.pk)
+    elif new_threshold:
+        _lock_stock_levels(product_id=product.pk, no_key=True)
     locked = Product.objects.select_for_update(no_key=True).filter(pk=product.pk).first()
     if locked is None:
         raise NotFound()
@@ -389,6 +410,11 @@ def update_product(product: Product, **changes) -> Product:
         locked.updated_at = timezone.now()
         with _conflict_on_integrity_error(lambda: _sku_conflict(locked.sku, locked.pk)):
             locked.save(update_fields=[*fields, "updated_at"])
+    if new_threshold and not locked.is_bundle:
+        threshold = lock_effective_thresholds([locked.pk]).get(locked.pk)
+        StockLevel.objects.filter(product_id=locked.pk).exclude(
+            low_stock_threshold=threshold
+        ).update(low_stock_threshold=threshold)
     return locked
 
 

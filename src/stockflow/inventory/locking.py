@@ -14,6 +14,13 @@ Rules, so that concurrent stock operations can neither lose an update nor deadlo
    one statement. It holds one stock lock only, so it cannot be part of a cycle either.
 4. ``FOR NO KEY UPDATE``, not ``FOR UPDATE``: the ledger's foreign key to the stock level takes
    ``KEY SHARE`` locks, which ``FOR NO KEY UPDATE`` (like a plain ``UPDATE``) does not block.
+5. Thresholds. A stock level carries its product's effective low-stock threshold. Whoever
+   creates levels reads that threshold with ``lock_effective_thresholds`` (the product rows,
+   then the rows of the product types that decide it, ``FOR SHARE``); whoever changes a
+   threshold (``catalog.services``) locks the stock levels it will update first, then the
+   product or product type row, and updates the levels last. Order everywhere: stock levels,
+   products, product types. A level created while a threshold changes is therefore either
+   seen by the change's UPDATE or created with the new threshold.
 
 SQLite has no row locks: its transactions start with ``BEGIN IMMEDIATE`` (see settings), so
 writers run one at a time and the same code stays correct there (``select_for_update`` is a
@@ -25,11 +32,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from stockflow.catalog.models import Product, Warehouse
+from stockflow.catalog.models import Product, ProductType, Warehouse
 from stockflow.inventory.models import StockLevel
 
 # (product id, warehouse id): the natural key of a stock level.
@@ -49,10 +56,12 @@ def _sorted_unique(keys: Iterable[LevelKey]) -> list[LevelKey]:
 
 
 def ensure_stock_levels(keys: Iterable[LevelKey]) -> None:
-    """Create the missing stock levels among ``keys`` with quantity 0, in one statement.
+    """Create the missing stock levels among ``keys`` with quantity 0 and their product's
+    effective threshold, in one statement (plus the threshold check of rule 5 when a level
+    was created).
 
     Call it before opening the transaction that will lock these levels: outside a transaction
-    the insert commits at once, on its own. The company of each level is the product's; a pair
+    it commits at once, on its own. The company of each level is the product's; a pair
     whose product and warehouse belong to different companies, or whose product is a bundle, is
     skipped (bundles hold no stock). Existing levels are left untouched and no id is consumed
     for them (``NOT EXISTS`` before ``ON CONFLICT``, which remains for a concurrent insert).
@@ -66,20 +75,94 @@ def ensure_stock_levels(keys: Iterable[LevelKey]) -> None:
         params += [product_id, warehouse_id]
     level_table = StockLevel._meta.db_table
     sql = f"""
-        INSERT INTO {level_table} (company_id, product_id, warehouse_id, quantity, updated_at)
-        SELECT p.company_id, p.id, w.id, 0, %s
-        FROM {Product._meta.db_table} p, {Warehouse._meta.db_table} w
+        INSERT INTO {level_table}
+            (company_id, product_id, warehouse_id, quantity, low_stock_threshold, updated_at)
+        SELECT p.company_id, p.id, w.id, 0,
+               COALESCE(p.low_stock_threshold, t.low_stock_threshold), %s
+        FROM {Product._meta.db_table} p
+        JOIN {Warehouse._meta.db_table} w ON w.company_id = p.company_id
+        LEFT JOIN {ProductType._meta.db_table} t ON t.id = p.product_type_id
         WHERE ({pairs_sql})
-          AND p.company_id = w.company_id
           AND NOT p.is_bundle
           AND NOT EXISTS (
               SELECT 1 FROM {level_table} s WHERE s.product_id = p.id AND s.warehouse_id = w.id
           )
         ORDER BY p.id, w.id
         ON CONFLICT (product_id, warehouse_id) DO NOTHING
+        RETURNING id, product_id, low_stock_threshold
+    """
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        created = cursor.fetchall()
+        if created:
+            _recheck_thresholds(created)
+
+
+def _recheck_thresholds(created: list[tuple[int, int, int | None]]) -> None:
+    """The INSERT read the thresholds without locks: a threshold change that committed
+    meanwhile did not see the new (uncommitted) levels. Read them again under the locks of
+    rule 5 and correct the levels whose threshold changed (rare)."""
+    thresholds = lock_effective_thresholds(product_id for _, product_id, _ in created)
+    stale: dict[int | None, list[int]] = {}
+    for level_id, product_id, threshold in created:
+        current = thresholds.get(product_id)
+        if threshold != current:
+            stale.setdefault(current, []).append(level_id)
+    for threshold, level_ids in stale.items():
+        StockLevel.objects.filter(id__in=level_ids).update(low_stock_threshold=threshold)
+
+
+def lock_effective_thresholds(product_ids: Iterable[int]) -> dict[int, int | None]:
+    """The effective low-stock threshold of each product: its own, else its product type's
+    (``None``: no threshold). The product rows, then the rows of the types that decide a
+    threshold, are held ``FOR SHARE`` until commit (each in id order), so no threshold read
+    here can change before this transaction commits (rule 5). Call inside a transaction;
+    SQLite runs one writer at a time and takes no lock."""
+    ids = sorted(set(product_ids))
+    if not ids:
+        return {}
+    share = " FOR SHARE" if connection.vendor == "postgresql" else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, low_stock_threshold, product_type_id FROM {Product._meta.db_table}"
+            f" WHERE id IN ({', '.join(['%s'] * len(ids))}) ORDER BY id{share}",
+            ids,
+        )
+        products = cursor.fetchall()
+        type_ids = sorted({type_id for _, own, type_id in products if own is None and type_id})
+        type_thresholds: dict[int, int | None] = {}
+        if type_ids:
+            cursor.execute(
+                f"SELECT id, low_stock_threshold FROM {ProductType._meta.db_table}"
+                f" WHERE id IN ({', '.join(['%s'] * len(type_ids))}) ORDER BY id{share}",
+                type_ids,
+            )
+            type_thresholds = dict(cursor.fetchall())
+    return {
+        product_id: own if own is not None else type_thresholds.get(type_id)
+        for product_id, own, type_id in products
+    }
+
+
+def lock_stock_levels_inheriting(product_type_id: int) -> None:
+    """Lock, in id order, the stock levels whose threshold is the product type's: those of
+    its products without a threshold of their own. A type threshold change takes them before
+    the type row (rule 5). One statement; nothing to lock on SQLite."""
+    if connection.vendor != "postgresql":
+        return
+    sql = f"""
+        SELECT COUNT(*) FROM (
+            SELECT s.id FROM {StockLevel._meta.db_table} s
+            WHERE s.product_id IN (
+                SELECT p.id FROM {Product._meta.db_table} p
+                WHERE p.product_type_id = %s AND p.low_stock_threshold IS NULL
+            )
+            ORDER BY s.id
+            FOR NO KEY UPDATE OF s
+        ) locked
     """
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, [product_type_id])
 
 
 def lock_stock_levels(keys: Iterable[LevelKey]) -> dict[LevelKey, LockedLevel]:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from stockflow.catalog.models import PRICE_DECIMAL_PLACES, PRICE_MAX_DIGITS, Product, Warehouse
@@ -33,12 +33,29 @@ class ReferenceType(models.TextChoices):
 
 
 class StockLevel(models.Model):
-    """Units of one product in one warehouse. Changed only by ``inventory.services``."""
+    """Units of one product in one warehouse. Changed only by ``inventory.services``.
 
-    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="stock_levels")
-    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="stock_levels")
+    ``low_stock_threshold`` is the product's effective threshold (its own, else its product
+    type's; null: none), copied here so that the levels below it form a small partial index
+    (``stock_level_low``) that the low-stock report starts from. The services keep it equal
+    to the effective one in the transaction that changes it: level creation
+    (``locking.ensure_stock_levels``, ``services.record_initial_stock``), a product's
+    threshold or type, a product type's threshold (``catalog.services``). ``verify_stock``
+    checks it.
+
+    The foreign keys carry no index of their own: the composite indexes below start with
+    each of them, and every index costs on each (non-HOT) stock update.
+    """
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+", db_index=False)
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, related_name="stock_levels", db_index=False
+    )
+    warehouse = models.ForeignKey(
+        Warehouse, on_delete=models.PROTECT, related_name="stock_levels", db_index=False
+    )
     quantity = models.BigIntegerField(default=0)
+    low_stock_threshold = models.PositiveIntegerField(null=True, blank=True, editable=False)
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -52,6 +69,12 @@ class StockLevel(models.Model):
         indexes = [
             models.Index(fields=["company", "warehouse"], name="stock_level_company_wh"),
             models.Index(fields=["warehouse", "product"], name="stock_level_wh_product"),
+            # The levels below their threshold, and only them: a few percent of the table.
+            models.Index(
+                fields=["company", "warehouse", "product"],
+                condition=Q(quantity__lt=F("low_stock_threshold")),
+                name="stock_level_low",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -131,8 +154,15 @@ class LedgerEntry(models.Model):
 
 
 class Sale(models.Model):
-    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="sales")
+    """One sale. The table takes an insert per sale: it keeps only the indexes something
+    reads. The company and product foreign keys are served by the composite indexes that
+    start with them; the warehouse keeps its own (a few values: inserts land on a few hot
+    pages), so only one index takes inserts at scattered places."""
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+", db_index=False)
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, related_name="sales", db_index=False
+    )
     warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="sales")
     quantity = models.PositiveIntegerField()
     unit_price = models.DecimalField(
@@ -151,8 +181,12 @@ class Sale(models.Model):
             models.CheckConstraint(condition=Q(unit_price__gte=0), name="sale_unit_price_gte_0"),
         ]
         indexes = [
-            # The low-stock report sums recent sales per (warehouse, product).
-            models.Index(fields=["warehouse", "sold_at", "product"], name="sale_wh_sold_product"),
+            # The low-stock report sums the recent sales of one (product, warehouse) per
+            # candidate: a range of this index, read from the index alone (quantity is in it).
+            models.Index(
+                fields=["product", "warehouse", "sold_at", "quantity"],
+                name="sale_product_wh_sold",
+            ),
             models.Index(fields=["company", "-id"], name="sale_company_id"),
         ]
 

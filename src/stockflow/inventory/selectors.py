@@ -8,7 +8,7 @@ from django.db import connection
 from django.db.models import BooleanField, Case, F, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 
-from stockflow.catalog.models import Product, Warehouse
+from stockflow.catalog.models import Product, ProductType, Warehouse
 from stockflow.catalog.selectors import bundle_leaf_components
 from stockflow.inventory.models import LedgerEntry, StockLevel
 
@@ -131,6 +131,7 @@ def stock_invariant_violations(*, sample_limit: int = 10) -> list[InvariantCheck
     level = StockLevel._meta.db_table
     ledger = LedgerEntry._meta.db_table
     product = Product._meta.db_table
+    product_type = ProductType._meta.db_table
     warehouse = Warehouse._meta.db_table
     checks = [
         (
@@ -184,6 +185,22 @@ def stock_invariant_violations(*, sample_limit: int = 10) -> list[InvariantCheck
             JOIN {product} p ON p.id = s.product_id
             JOIN {warehouse} w ON w.id = s.warehouse_id
             WHERE s.company_id <> p.company_id OR s.company_id <> w.company_id OR p.is_bundle
+            ORDER BY s.id
+            """,
+        ),
+        (
+            "threshold",
+            "Every stock level carries its product's effective low-stock threshold (the "
+            "product's own, else its type's; none: null).",
+            f"""
+            SELECT s.id AS stock_level_id, s.product_id, s.low_stock_threshold,
+                   COALESCE(p.low_stock_threshold, t.low_stock_threshold) AS effective_threshold
+            FROM {level} s
+            JOIN {product} p ON p.id = s.product_id
+            LEFT JOIN {product_type} t ON t.id = p.product_type_id
+            WHERE s.low_stock_threshold <> COALESCE(p.low_stock_threshold, t.low_stock_threshold)
+               OR (s.low_stock_threshold IS NULL)
+                  <> (COALESCE(p.low_stock_threshold, t.low_stock_threshold) IS NULL)
             ORDER BY s.id
             """,
         ),

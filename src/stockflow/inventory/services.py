@@ -681,15 +681,18 @@ def _record_bundle_sale(
 def record_initial_stock(
     *, product: Product, warehouse: Warehouse, quantity: int, actor=None, note: str = ""
 ) -> StockLevel:
-    """Create the stock level of a new product in a warehouse, with its ``initial`` ledger
-    entry when the quantity is not zero. The product is new, so nothing else can hold a
-    lock on this level."""
+    """Create the stock level of a new product in a warehouse, with the product's effective
+    low-stock threshold (read under the locks of ``locking`` rule 5) and its ``initial``
+    ledger entry when the quantity is not zero. The product is new, so nothing else can hold
+    a lock on this level."""
     now = timezone.now()
+    threshold = locking.lock_effective_thresholds([product.pk]).get(product.pk)
     level = StockLevel.objects.create(
         company_id=product.company_id,
         product=product,
         warehouse=warehouse,
         quantity=quantity,
+        low_stock_threshold=threshold,
         updated_at=now,
     )
     if quantity:

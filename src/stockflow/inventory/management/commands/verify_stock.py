@@ -8,8 +8,8 @@ from stockflow.inventory.selectors import stock_invariant_violations
 class Command(BaseCommand):
     help = (
         "Check every stock invariant with set-based SQL (ledger sums, ledger chains, no "
-        "negative stock, one company per level and entry). Exits non-zero with a report "
-        "when one fails."
+        "negative stock, one company per level and entry, each level's copy of its "
+        "product's low-stock threshold). Exits non-zero with a report when one fails."
     )
 
     def add_arguments(self, parser):

@@ -409,18 +409,21 @@ def load_stock_and_history(
         for level in range(size.stock_levels):
             final_text_at[level] = ts(last_sale[level]) if last_sale[level] else opened
         del last_sale
+        # The effective threshold the service layer keeps on every stock level.
+        threshold_text = ["\\N" if t is None else str(t) for t in catalog.thresholds]
         with (
             conn.cursor() as cur,
             cur.copy(
                 "COPY inventory_stocklevel (id, company_id, product_id, warehouse_id, quantity,"
-                " updated_at) FROM STDIN"
+                " updated_at, low_stock_threshold) FROM STDIN"
             ) as copy,
         ):
             write_chunks(
                 copy,
                 (
                     f"{level + 1}\t{company_id}\t{level // w_count + 1}\t{level % w_count + 1}"
-                    f"\t{final[level]}\t{final_text_at[level]}\n"
+                    f"\t{final[level]}\t{final_text_at[level]}"
+                    f"\t{threshold_text[level // w_count]}\n"
                     for level in range(size.stock_levels)
                 ),
             )

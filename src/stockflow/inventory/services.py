@@ -218,6 +218,39 @@ def _run_locked(
     raise refusal
 
 
+def _record_movement(
+    changes: list[LevelChange],
+    levels: dict[LevelKey, LockedLevel],
+    *,
+    product: Product,
+    note: str,
+    actor,
+    adjustment_reason: str = "",
+    **movement_fields,
+) -> StockOperationResult:
+    """Write the movement document of a receipt, adjustment or transfer, then the ledger
+    entries of its changes, each pointing to it. The levels are already locked."""
+    movement = StockMovement.objects.create(
+        company_id=product.company_id,
+        product=product,
+        adjustment_reason=adjustment_reason,
+        note=note,
+        created_by=actor,
+        **movement_fields,
+    )
+    entries = _apply_changes(
+        changes,
+        company_id=product.company_id,
+        reference_type=ReferenceType.MOVEMENT,
+        reference_id=movement.id,
+        actor=actor,
+        note=note,
+        adjustment_reason=adjustment_reason,
+        levels=levels,
+    )
+    return StockOperationResult(movement, entries)
+
+
 def receive_stock(
     *,
     product: Product,
@@ -237,26 +270,17 @@ def receive_stock(
     changes = [LevelChange(key, quantity, LedgerReason.RECEIPT)]
 
     def write(levels: dict[LevelKey, LockedLevel]) -> StockOperationResult:
-        movement = StockMovement.objects.create(
-            company_id=product.company_id,
+        return _record_movement(
+            changes,
+            levels,
             kind=MovementKind.RECEIPT,
             product=product,
             warehouse=warehouse,
             quantity=quantity,
             external_reference=external_reference,
             note=note,
-            created_by=actor,
-        )
-        entries = _apply_changes(
-            changes,
-            company_id=product.company_id,
-            reference_type=ReferenceType.MOVEMENT,
-            reference_id=movement.id,
             actor=actor,
-            note=note,
-            levels=levels,
         )
-        return StockOperationResult(movement, entries)
 
     return _run_locked(changes, write)
 
@@ -297,8 +321,9 @@ def adjust_stock(
     key = (product.id, warehouse.id)
 
     def write(levels: dict[LevelKey, LockedLevel], changes: list[LevelChange]):
-        movement = StockMovement.objects.create(
-            company_id=product.company_id,
+        return _record_movement(
+            changes,
+            levels,
             kind=MovementKind.ADJUSTMENT,
             product=product,
             warehouse=warehouse,
@@ -306,19 +331,8 @@ def adjust_stock(
             counted_quantity=counted_quantity,
             adjustment_reason=reason,
             note=note,
-            created_by=actor,
-        )
-        entries = _apply_changes(
-            changes,
-            company_id=product.company_id,
-            reference_type=ReferenceType.MOVEMENT,
-            reference_id=movement.id,
             actor=actor,
-            note=note,
-            adjustment_reason=reason,
-            levels=levels,
         )
-        return StockOperationResult(movement, entries)
 
     if counted_quantity is None:
         changes = [LevelChange(key, change, LedgerReason.ADJUSTMENT)]
@@ -364,26 +378,17 @@ def transfer_stock(
     ]
 
     def write(levels: dict[LevelKey, LockedLevel]) -> StockOperationResult:
-        movement = StockMovement.objects.create(
-            company_id=product.company_id,
+        return _record_movement(
+            changes,
+            levels,
             kind=MovementKind.TRANSFER,
             product=product,
             warehouse=from_warehouse,
             to_warehouse=to_warehouse,
             quantity=quantity,
             note=note,
-            created_by=actor,
-        )
-        entries = _apply_changes(
-            changes,
-            company_id=product.company_id,
-            reference_type=ReferenceType.MOVEMENT,
-            reference_id=movement.id,
             actor=actor,
-            note=note,
-            levels=levels,
         )
-        return StockOperationResult(movement, entries)
 
     return _run_locked(changes, write)
 

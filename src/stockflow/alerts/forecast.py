@@ -19,17 +19,26 @@ def days_until_stockout(*, current_stock: int, units_sold: int, days: int) -> in
     return (current_stock * days) // units_sold
 
 
-def average_daily_sales(
+def average_daily_sales_text(
     *, units_sold: int, days: int, places: int = RATE_DECIMAL_PLACES
-) -> Decimal:
-    """units_sold / days rounded half-up to ``places`` decimals, from the exact fraction."""
+) -> str:
+    """units_sold / days rounded half-up to ``places`` decimals, from the exact fraction,
+    written as a decimal string (the report's ``avg_daily_sales``)."""
     if days <= 0:
         raise ValueError("the window must be at least one day")
     scale = 10**places
     quotient, remainder = divmod(units_sold * scale, days)
     if 2 * remainder >= days:
         quotient += 1
-    return Decimal(f"{quotient}E-{places}")  # built from text: exact at any size
+    whole, fraction = divmod(quotient, scale)
+    return f"{whole}.{fraction:0{places}d}" if places else str(whole)
+
+
+def average_daily_sales(
+    *, units_sold: int, days: int, places: int = RATE_DECIMAL_PLACES
+) -> Decimal:
+    """units_sold / days rounded half-up to ``places`` decimals, from the exact fraction."""
+    return Decimal(average_daily_sales_text(units_sold=units_sold, days=days, places=places))
 
 
 def suggested_reorder_quantity(

@@ -78,23 +78,6 @@ class LowStockPage:
     rows: list[LowStockRow] = field(default_factory=list)
 
 
-_COLUMNS = (
-    "product_id",
-    "product_name",
-    "sku",
-    "warehouse_id",
-    "warehouse_name",
-    "current_stock",
-    "threshold",
-    "units_sold",
-    "days_until_stockout",
-    "supplier_id",
-    "supplier_name",
-    "supplier_contact_email",
-    "lead_time_days",
-)
-
-
 def _low_stock_sql(*, warehouse_filter: bool, product_type_filter: bool) -> str:
     tables = {
         "sale": Sale._meta.db_table,
@@ -277,17 +260,39 @@ def low_stock_alerts(
         cursor.execute(sql, params)
         records = cursor.fetchall()
     total = int(records[0][0]) if records else 0
-    rows: list[LowStockRow] = []
-    for record in records:
-        if record[1] is None:  # the total alone: the page is empty
-            continue
-        row = dict(zip(_COLUMNS, record[1:], strict=True))
-        for name in (
-            "current_stock",
-            "threshold",
-            "units_sold",
-            "days_until_stockout",
-        ):
-            row[name] = int(row[name])
-        rows.append(row)  # type: ignore[arg-type]
+    # Plain dicts built in one expression per row: this loop runs once per alert.
+    rows: list[LowStockRow] = [
+        {
+            "product_id": product_id,
+            "product_name": product_name,
+            "sku": sku,
+            "warehouse_id": warehouse_id,
+            "warehouse_name": warehouse_name,
+            "current_stock": int(current_stock),
+            "threshold": int(threshold),
+            "units_sold": int(units_sold),
+            "days_until_stockout": int(days_until_stockout),
+            "supplier_id": supplier_id,
+            "supplier_name": supplier_name,
+            "supplier_contact_email": supplier_contact_email,
+            "lead_time_days": lead_time_days,
+        }
+        for (
+            _total,
+            product_id,
+            product_name,
+            sku,
+            warehouse_id,
+            warehouse_name,
+            current_stock,
+            threshold,
+            units_sold,
+            days_until_stockout,
+            supplier_id,
+            supplier_name,
+            supplier_contact_email,
+            lead_time_days,
+        ) in records
+        if product_id is not None  # a lone total row: the page is empty
+    ]
     return LowStockPage(total=total, rows=rows)

@@ -20,7 +20,6 @@ def alert_json(row: selectors.LowStockRow, *, window_days: int, cover_days: int)
             "name": row["supplier_name"],
             "contact_email": row["supplier_contact_email"],
         }
-    rate = forecast.average_daily_sales(units_sold=row["units_sold"], days=window_days)
     return {
         "product_id": row["product_id"],
         "product_name": row["product_name"],
@@ -32,7 +31,9 @@ def alert_json(row: selectors.LowStockRow, *, window_days: int, cover_days: int)
         "days_until_stockout": row["days_until_stockout"],
         "supplier": supplier,
         "units_sold": row["units_sold"],
-        "avg_daily_sales": format(rate, "f"),
+        "avg_daily_sales": forecast.average_daily_sales_text(
+            units_sold=row["units_sold"], days=window_days
+        ),
         "lead_time_days": row["lead_time_days"],
         "suggested_reorder_quantity": forecast.suggested_reorder_quantity(
             current_stock=row["current_stock"],

@@ -56,7 +56,15 @@ from stockflow.inventory.models import Sale, StockLevel
 BIGINT_MAX = 2**63 - 1
 
 
+class SupplierRow(TypedDict):
+    id: int
+    name: str
+    contact_email: str
+
+
 class LowStockRow(TypedDict):
+    """One alert, already in the field order of the response; the view adds the forecast."""
+
     product_id: int
     product_name: str
     sku: str
@@ -64,11 +72,9 @@ class LowStockRow(TypedDict):
     warehouse_name: str
     current_stock: int
     threshold: int
-    units_sold: int
     days_until_stockout: int
-    supplier_id: int | None
-    supplier_name: str | None
-    supplier_contact_email: str | None
+    supplier: SupplierRow | None
+    units_sold: int
     lead_time_days: int | None
 
 
@@ -270,11 +276,15 @@ def low_stock_alerts(
             "warehouse_name": warehouse_name,
             "current_stock": int(current_stock),
             "threshold": int(threshold),
-            "units_sold": int(units_sold),
             "days_until_stockout": int(days_until_stockout),
-            "supplier_id": supplier_id,
-            "supplier_name": supplier_name,
-            "supplier_contact_email": supplier_contact_email,
+            "supplier": None
+            if supplier_id is None
+            else {
+                "id": supplier_id,
+                "name": supplier_name,
+                "contact_email": supplier_contact_email,
+            },
+            "units_sold": int(units_sold),
             "lead_time_days": lead_time_days,
         }
         for (

@@ -11,38 +11,23 @@ from stockflow.tenancy.models import Role
 from stockflow.tenancy.scoping import TenantAPIView
 
 
-def alert_json(row: selectors.LowStockRow, *, window_days: int, cover_days: int) -> dict:
-    """One alert of the response, from one row of the selector."""
-    supplier = None
-    if row["supplier_id"] is not None:
-        supplier = {
-            "id": row["supplier_id"],
-            "name": row["supplier_name"],
-            "contact_email": row["supplier_contact_email"],
-        }
-    return {
-        "product_id": row["product_id"],
-        "product_name": row["product_name"],
-        "sku": row["sku"],
-        "warehouse_id": row["warehouse_id"],
-        "warehouse_name": row["warehouse_name"],
-        "current_stock": row["current_stock"],
-        "threshold": row["threshold"],
-        "days_until_stockout": row["days_until_stockout"],
-        "supplier": supplier,
-        "units_sold": row["units_sold"],
-        "avg_daily_sales": forecast.average_daily_sales_text(
-            units_sold=row["units_sold"], days=window_days
-        ),
-        "lead_time_days": row["lead_time_days"],
-        "suggested_reorder_quantity": forecast.suggested_reorder_quantity(
+def add_forecast(rows: list[selectors.LowStockRow], *, window_days: int, cover_days: int):
+    """Complete the selector's rows into the response's alerts, in place: the average daily
+    rate and the suggested reorder quantity, exact (see ``alerts.forecast``). This runs once
+    per alert, so it stays a plain loop over plain dicts."""
+    rate_text = forecast.average_daily_sales_text
+    reorder = forecast.suggested_reorder_quantity
+    for row in rows:
+        units_sold = row["units_sold"]
+        row["avg_daily_sales"] = rate_text(units_sold=units_sold, days=window_days)
+        row["suggested_reorder_quantity"] = reorder(
             current_stock=row["current_stock"],
-            units_sold=row["units_sold"],
+            units_sold=units_sold,
             days=window_days,
             lead_time_days=row["lead_time_days"] or 0,
             cover_days=cover_days,
-        ),
-    }
+        )
+    return rows
 
 
 class LowStockAlertsView(TenantAPIView):
@@ -84,10 +69,9 @@ class LowStockAlertsView(TenantAPIView):
             limit=params.get("limit"),
             offset=params["offset"],
         )
-        alerts = [
-            alert_json(row, window_days=params["days"], cover_days=params["cover_days"])
-            for row in page.rows
-        ]
+        alerts = add_forecast(
+            page.rows, window_days=params["days"], cover_days=params["cover_days"]
+        )
         return Response(
             {
                 "alerts": alerts,

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 from django.db import connection
 from django.db.models import BooleanField, Case, F, Q, QuerySet, Value, When
-from django.db.models.functions import Coalesce
 
 from stockflow.catalog.models import Product, ProductType, Warehouse
 from stockflow.catalog.selectors import bundle_leaf_components
@@ -14,8 +13,9 @@ from stockflow.inventory.models import LedgerEntry, StockLevel
 
 
 def effective_threshold():
-    """The low-stock threshold of a stock level's product: its own, else its type's."""
-    return Coalesce("product__low_stock_threshold", "product__product_type__low_stock_threshold")
+    """The low-stock threshold of a stock level's product (its own, else its type's), as the
+    service layer keeps it on the level itself (``verify_stock`` checks the copy)."""
+    return F("low_stock_threshold")
 
 
 def stock_levels_with_threshold(queryset: QuerySet[StockLevel]) -> QuerySet[StockLevel]:

@@ -516,13 +516,6 @@ def command_writes(args) -> None:
 # ---------------------------------------------------------------- alerts
 
 
-EXPERIMENT_INDEX = "bench_experiment_sale_product_wh_sold"
-EXPERIMENT_INDEX_DDL = (
-    f"CREATE INDEX {EXPERIMENT_INDEX} ON inventory_sale (product_id, warehouse_id, sold_at)"
-    " INCLUDE (quantity)"
-)
-
-
 def reference_sql_timing(
     state: dict, repeat: int, window_days: int, *, sql_file: str = "alerts_reference.sql", **gucs
 ) -> dict:
@@ -547,46 +540,6 @@ def reference_sql_timing(
         **summarise(timings),
         "background_cpu_pct": background,
     }
-
-
-def index_experiment(state: dict, args) -> None:
-    """What the report's SQL could cost with an index made for it: create the index, time
-    both reference queries with JIT off, drop the index. The schema is left as it was."""
-    size = state["size"]
-    emit(
-        bench="alerts",
-        size=size,
-        target="reference_sql",
-        **reference_sql_timing(state, args.repeat, args.window_days, jit="off"),
-    )
-    with psycopg.connect(libpq_url(state["database_url"]), autocommit=True) as conn:
-        conn.execute(f"DROP INDEX IF EXISTS {EXPERIMENT_INDEX}")
-        start = time.perf_counter()
-        conn.execute(EXPERIMENT_INDEX_DDL)
-        conn.execute("ANALYZE inventory_sale")
-        built_s = round(time.perf_counter() - start, 1)
-        index_mb = conn.execute(
-            "SELECT pg_relation_size(%s::regclass) / 1048576", [EXPERIMENT_INDEX]
-        ).fetchone()[0]
-        try:
-            figures = reference_sql_timing(
-                state,
-                args.repeat,
-                args.window_days,
-                sql_file="alerts_reference_by_level.sql",
-                jit="off",
-            )
-        finally:
-            conn.execute(f"DROP INDEX IF EXISTS {EXPERIMENT_INDEX}")
-    emit(
-        bench="alerts",
-        size=size,
-        target="reference_sql",
-        experiment_index=EXPERIMENT_INDEX_DDL.split(" ON ", 1)[1],
-        index_build_s=built_s,
-        index_mb=index_mb,
-        **figures,
-    )
 
 
 def summarise(timings_ms: list[float]) -> dict:
@@ -641,8 +594,6 @@ def command_alerts(args) -> None:
         state = load_state(size)
         floor = reference_sql_timing(state, args.repeat, args.window_days)
         emit(bench="alerts", size=size, target="reference_sql", **floor)
-        if args.index_experiment:
-            index_experiment(state, args)
         for target in args.targets:
             settings, path_template = ALERT_TARGETS[target]
             probe = probe_report(size, args.repeat, floor=target == "bare_django")
@@ -777,12 +728,6 @@ def main() -> None:
         "--first-page-query",
         default="limit=100",
         help="query string that asks the report for its first 100 alerts",
-    )
-    p.add_argument(
-        "--index-experiment",
-        action="store_true",
-        help="also time the reference queries with JIT off and with an index made for the"
-        " report (created for the measurement, then dropped)",
     )
     p.add_argument("--window-days", type=int, default=30, help="window of the reference SQL (days)")
     p.add_argument("--alerts-duration", type=int, default=20, help="seconds of GETs per page")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from stockflow.api.fields import MoneyField
 from stockflow.catalog.models import PRICE_DECIMAL_PLACES, PRICE_MAX_DIGITS, Product, Warehouse
 from stockflow.inventory.models import AdjustmentReason, LedgerReason, ReferenceType
 from stockflow.inventory.services import (
@@ -131,12 +132,11 @@ class TransferInput(StockOperationInput):
 class SaleInput(StockOperationInput):
     warehouse_id = _warehouse_field()
     quantity = _quantity_field()
-    unit_price = serializers.DecimalField(
-        max_digits=PRICE_MAX_DIGITS,
-        decimal_places=PRICE_DECIMAL_PLACES,
-        min_value=0,
+    unit_price = MoneyField(
+        PRICE_MAX_DIGITS,
+        PRICE_DECIMAL_PLACES,
         required=False,
-        help_text="Defaults to the product's price.",
+        help_text="Defaults to the product's price. Same forms as a product's price.",
     )
     sold_at = serializers.DateTimeField(
         required=False, help_text="Defaults to now; past dates allowed, future ones refused."

@@ -6,13 +6,14 @@ from functools import partial
 
 from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status
 from rest_framework.response import Response
 
 from stockflow.api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from stockflow.api.idempotency import run_idempotent
 from stockflow.api.pagination import NewestFirstCursorPagination
+from stockflow.api.schema import IDEMPOTENCY_PARAMETER
 from stockflow.catalog.models import Product
 from stockflow.inventory import locking, selectors, services
 from stockflow.inventory.filters import (
@@ -40,16 +41,6 @@ from stockflow.inventory.serializers import (
 )
 from stockflow.tenancy.models import Role
 from stockflow.tenancy.scoping import TenantAPIView, TenantViewSet
-
-IDEMPOTENCY_PARAMETER = OpenApiParameter(
-    IDEMPOTENCY_HEADER,
-    str,
-    OpenApiParameter.HEADER,
-    description="Makes retries safe: a retry with the same key and body gets the first "
-    "response again without a second effect; the same key with another body is refused (422). "
-    "Keys are scoped per company and kept at least 24 hours.",
-)
-
 
 OPERATION_ERRORS = {
     400: OpenApiResponse(description="validation_error: an error per field."),

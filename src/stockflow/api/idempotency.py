@@ -61,7 +61,7 @@ def idempotency_key(request: Request) -> str | None:
     key = request.headers.get(HEADER)
     if key is None:
         return None
-    key = key.strip()
+    key = key.strip(" \t")  # HTTP's optional whitespace around a field value
     if not KEY.fullmatch(key):
         raise exceptions.ValidationError(
             {HEADER: [f"Must be 1 to {MAX_KEY_LENGTH} printable ASCII characters."]}

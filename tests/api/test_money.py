@@ -18,19 +18,15 @@ from rest_framework import serializers
 
 from stockflow.api.fields import MoneyField
 from stockflow.catalog import services as catalog
-from stockflow.catalog.models import (
-    COST_DECIMAL_PLACES,
-    COST_MAX_DIGITS,
-    PRICE_DECIMAL_PLACES,
-    PRICE_MAX_DIGITS,
-    Product,
-    ProductSupplier,
+from stockflow.catalog.models import Product, ProductSupplier
+from stockflow.catalog.serializers import (
+    ProductCreateSerializer,
+    ProductSerializer,
+    ProductSupplierSerializer,
 )
 from stockflow.inventory.models import Sale
+from stockflow.inventory.serializers import SaleInput
 from tests.factories import assert_error
-
-PRICE = MoneyField(PRICE_MAX_DIGITS, PRICE_DECIMAL_PLACES)
-COST = MoneyField(COST_MAX_DIGITS, COST_DECIMAL_PLACES)
 
 # Every accepted form, with the amount it means (a price: 10 digits, then 2 decimals).
 ACCEPTED = [
@@ -228,17 +224,24 @@ HYPOTHESIS = hypothesis_settings(
 )
 
 
-@pytest.mark.parametrize(
-    ("component", "name", "field"),
-    [
-        ("ProductCreateRequest", "price", PRICE),
-        ("PatchedProductRequest", "price", PRICE),
-        ("SaleInputRequest", "unit_price", PRICE),
-        ("ProductSupplierRequest", "unit_cost", COST),
-    ],
-)
-def test_a_string_matches_the_schema_iff_the_server_accepts_it(component, name, field):
-    _, string_schema = branches(request_schema(component, name))
+# Each money input: its request component in the schema, its field, its serializer.
+MONEY_INPUTS = [
+    ("ProductCreateRequest", "price", ProductCreateSerializer),
+    ("PatchedProductRequest", "price", ProductSerializer),
+    ("SaleInputRequest", "unit_price", SaleInput),
+    ("ProductSupplierRequest", "unit_cost", ProductSupplierSerializer),
+]
+
+
+def schema_and_field(component: str, name: str, serializer_class) -> tuple[dict, MoneyField]:
+    field = serializer_class().fields[name]
+    assert isinstance(field, MoneyField)
+    return branches(request_schema(component, name)), field
+
+
+@pytest.mark.parametrize(("component", "name", "serializer_class"), MONEY_INPUTS)
+def test_a_string_matches_the_schema_iff_the_server_accepts_it(component, name, serializer_class):
+    (_, string_schema), field = schema_and_field(component, name, serializer_class)
 
     @HYPOTHESIS
     @given(text=MONEY_STRINGS)
@@ -254,16 +257,11 @@ def test_a_string_matches_the_schema_iff_the_server_accepts_it(component, name, 
     check()
 
 
-@pytest.mark.parametrize(
-    ("component", "name", "field"),
-    [
-        ("ProductCreateRequest", "price", PRICE),
-        ("SaleInputRequest", "unit_price", PRICE),
-        ("ProductSupplierRequest", "unit_cost", COST),
-    ],
-)
-def test_a_json_number_matches_the_schema_iff_the_server_accepts_it(component, name, field):
-    number_schema, _ = branches(request_schema(component, name))
+@pytest.mark.parametrize(("component", "name", "serializer_class"), MONEY_INPUTS)
+def test_a_json_number_matches_the_schema_iff_the_server_accepts_it(
+    component, name, serializer_class
+):
+    (number_schema, _), field = schema_and_field(component, name, serializer_class)
 
     @HYPOTHESIS
     @given(

@@ -1,4 +1,4 @@
-"""Serializer fields shared by the apps: money, and the ids that choose an object's company.
+"""Serializer fields shared by the apps: money, and the ids that decide a request's company.
 
 Their OpenAPI schemas are in ``api/schema.py``.
 """
@@ -98,15 +98,16 @@ class MoneyField(serializers.DecimalField):
         return Decimal((sign, digits[: len(digits) - drop], exponent + drop))
 
 
-def company_id_field(**kwargs) -> TenantRelatedField:
-    """``company_id`` of a new object. Resolved among every company the caller belongs to,
-    so that a member whose role is too low gets 403 from the view rather than 404."""
+def deciding_id_field(queryset, **kwargs) -> TenantRelatedField:
+    """The id whose object decides the company a request acts in (``company_id`` of a new
+    object, ``product_id`` of a stock operation...): unknown or of another company is 404;
+    resolved among every company the caller belongs to, so that a member whose role is too
+    low gets 403 from the view rather than 404."""
     kwargs.setdefault("role", Role.VIEWER)
+    return TenantRelatedField(queryset=queryset, not_found="404", **kwargs)
+
+
+def company_id_field(**kwargs) -> TenantRelatedField:
+    """``company_id`` of a new object (see ``deciding_id_field``)."""
     kwargs.setdefault("help_text", "The company that owns the object; fixed once created.")
-    return TenantRelatedField(
-        queryset=Company.objects.all(),
-        source="company",
-        tenant_field="id",
-        not_found="404",
-        **kwargs,
-    )
+    return deciding_id_field(Company.objects.all(), source="company", tenant_field="id", **kwargs)

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from stockflow.api.fields import MoneyField, company_id_field
+from stockflow.api.fields import MoneyField, company_id_field, deciding_id_field
 from stockflow.api.serializers import FixedAfterCreation
 from stockflow.catalog.models import (
     COST_DECIMAL_PLACES,
@@ -44,7 +44,8 @@ PHONE = re.compile(r"\A\+?[0-9 ().\-/]*[0-9](?:\s*(?:x|ext\.?)\s*[0-9]+)?\Z", re
 
 
 class SkuField(serializers.CharField):
-    """A SKU: surrounding spaces stripped, printable characters only."""
+    """A SKU: surrounding spaces stripped, printable characters only; case-sensitive (the
+    unique index compares exactly)."""
 
     def __init__(self, **kwargs) -> None:
         kwargs.setdefault("max_length", SKU_MAX_LENGTH)
@@ -253,10 +254,10 @@ class ProductCreateSerializer(ProductSerializer):
     ``initial_quantity`` must be 0 if given.
     """
 
-    warehouse_id = TenantRelatedField(
-        queryset=Warehouse.objects.all(),
+    warehouse_id = deciding_id_field(
+        Warehouse.objects.all(),
+        role=None,  # the role the view requires: a create names a company it may write in
         source="warehouse",
-        not_found="404",
         required=False,
         write_only=True,
         help_text="Warehouse of the initial stock; required unless is_bundle.",
@@ -269,7 +270,7 @@ class ProductCreateSerializer(ProductSerializer):
         help_text="Whole units in the warehouse at creation; required unless is_bundle.",
     )
     company_id = company_id_field(
-        role=None,  # the role the view requires, as for warehouse_id
+        role=None,  # as warehouse_id
         required=False,
         help_text="The owning company; needed only for a bundle created without warehouse_id.",
     )
@@ -336,9 +337,7 @@ class ProductCreateSerializer(ProductSerializer):
 
 class ProductSupplierSerializer(FixedAfterCreation, serializers.ModelSerializer):
     company_id = serializers.IntegerField(read_only=True)
-    product_id = TenantRelatedField(
-        queryset=Product.objects.all(), source="product", not_found="404", role=Role.VIEWER
-    )
+    product_id = deciding_id_field(Product.objects.all(), source="product")
     supplier_id = TenantRelatedField(
         queryset=Supplier.objects.all(), source="supplier", role=Role.VIEWER
     )
@@ -399,9 +398,7 @@ class ProductSupplierSerializer(FixedAfterCreation, serializers.ModelSerializer)
 
 class BundleComponentSerializer(FixedAfterCreation, serializers.ModelSerializer):
     company_id = serializers.IntegerField(read_only=True)
-    bundle_id = TenantRelatedField(
-        queryset=Product.objects.all(), source="bundle", not_found="404", role=Role.VIEWER
-    )
+    bundle_id = deciding_id_field(Product.objects.all(), source="bundle")
     component_id = TenantRelatedField(
         queryset=Product.objects.all(), source="component", role=Role.VIEWER
     )

@@ -14,8 +14,9 @@ What the query decides (SPEC §3.2), candidates first:
   bundle counts as a sale of each of its components times the component quantity, nested
   bundles multiplied out: the company's bundles are expanded once to every component they
   contain, at any depth, with the multiplied quantity (the recursive CTE of
-  ``catalog.bundles.bundle_parts_cte``, the one walk of every bundle expansion); a candidate then adds, for each bundle
-  containing it, that bundle's units sold in the warehouse times the quantity. A candidate
+  ``catalog.bundles.bundle_parts_cte``, the one walk of every bundle expansion); a
+  candidate then adds, for each bundle containing it, that bundle's units sold in the
+  warehouse times the quantity. A candidate
   without demand is no alert. A (product, warehouse) without a stock level is not checked:
   every sale takes its units from an existing stock level (``inventory.services``), and a
   product with sales cannot be deleted, so a product that sold somewhere has a level there.

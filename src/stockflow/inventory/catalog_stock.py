@@ -13,6 +13,7 @@ and answers conflicts as 409 like the rest of the catalog (``catalog.services``)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 
 from django.db import transaction
@@ -47,22 +48,42 @@ def _has_stock(**level_filter) -> bool:
 # --- warehouses ---------------------------------------------------------------------------
 
 
-def delete_warehouse(warehouse: Warehouse) -> None:
-    """Delete a warehouse that never held stock, with its empty stock levels. One with
-    history (ledger entries, sales, movements) is refused with 409 ``has_history``."""
-    conflict = Conflict(HISTORY_MESSAGE.format(kind="warehouse"), code=ErrorCode.HAS_HISTORY)
+def _delete_with_empty_levels(
+    row: Product | Warehouse,
+    *,
+    kind: str,
+    has_history: Callable[[int], bool],
+    check: Callable[[Product | Warehouse], None] | None = None,
+) -> None:
+    """Delete a product or warehouse (``kind``) with its stock levels, in its own
+    transaction, unless stock ever moved there (409 ``has_history``); ``check`` may refuse
+    too, once the row and its levels are locked."""
+    conflict = Conflict(HISTORY_MESSAGE.format(kind=kind), code=ErrorCode.HAS_HISTORY)
+    levels_of = {f"{kind}_id": row.pk}
 
     def delete() -> None:
-        locking.lock_stock_levels_of(warehouse_id=warehouse.pk)
-        locked = locking.lock_for_update(Warehouse, warehouse.pk)
+        if kind == "product":
+            locking.lock_bundle_graph(row.company_id)
+        locking.lock_stock_levels_of(**levels_of)
+        locked = locking.lock_for_update(type(row), row.pk)
         if locked is None:
             raise NotFound()
-        if selectors.warehouse_has_history(locked.pk) or _has_stock(warehouse_id=locked.pk):
+        if has_history(locked.pk) or _has_stock(**levels_of):
             raise conflict
-        StockLevel.objects.filter(warehouse_id=locked.pk).delete()
+        if check is not None:
+            check(locked)
+        StockLevel.objects.filter(**levels_of).delete()
         locked.delete()
 
     delete_or_conflict(delete, conflict)
+
+
+def delete_warehouse(warehouse: Warehouse) -> None:
+    """Delete a warehouse that never held stock, with its empty stock levels. One with
+    history (ledger entries, sales, movements) is refused with 409 ``has_history``."""
+    _delete_with_empty_levels(
+        warehouse, kind="warehouse", has_history=selectors.warehouse_has_history
+    )
 
 
 # --- product types ------------------------------------------------------------------------
@@ -226,18 +247,9 @@ def delete_product(product: Product) -> None:
     """Delete a product that never moved stock nor was sold, with its empty stock levels,
     its supplier links and (for a bundle) its component lines. A product with history is
     refused with 409 ``has_history``; one used in a bundle with 409 ``conflict``."""
-    conflict = Conflict(HISTORY_MESSAGE.format(kind="product"), code=ErrorCode.HAS_HISTORY)
-
-    def delete() -> None:
-        locking.lock_bundle_graph(product.company_id)
-        locking.lock_stock_levels_of(product_id=product.pk)
-        locked = locking.lock_for_update(Product, product.pk)
-        if locked is None:
-            raise NotFound()
-        if selectors.product_has_history(locked.pk) or _has_stock(product_id=locked.pk):
-            raise conflict
-        _refuse_if_in_bundles(locked.pk, "remove it from them first.")
-        StockLevel.objects.filter(product_id=locked.pk).delete()
-        locked.delete()
-
-    delete_or_conflict(delete, conflict)
+    _delete_with_empty_levels(
+        product,
+        kind="product",
+        has_history=selectors.product_has_history,
+        check=lambda locked: _refuse_if_in_bundles(locked.pk, "remove it from them first."),
+    )

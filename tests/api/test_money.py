@@ -24,6 +24,7 @@ from stockflow.catalog.serializers import (
     ProductSerializer,
     ProductSupplierSerializer,
 )
+from stockflow.inventory import catalog_stock
 from stockflow.inventory.models import Sale
 from stockflow.inventory.serializers import SaleInput
 from tests.factories import assert_error
@@ -86,7 +87,7 @@ REFUSED = [
 def shop(tenant):
     company = tenant.company
     warehouse = catalog.create_warehouse(company=company, name="Main", code="MAIN")
-    product = catalog.create_product(
+    product = catalog_stock.create_product(
         company_id=company.pk,
         name="Mug",
         sku="MUG-1",

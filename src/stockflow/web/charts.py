@@ -56,7 +56,8 @@ def daily_bars(series: list[tuple[date, int]], *, unit: str = "units") -> BarCha
     """A bar per day of ``series`` (oldest first), a y axis from 0 to a round number, and a
     date label about every two weeks."""
     peak = max((value for _, value in series), default=0)
-    top = _nice_ceiling(peak)
+    # At least 2, so the middle gridline is a whole number of units.
+    top = _nice_ceiling(max(peak, 2))
     plot_width = WIDTH - LEFT - 4
     plot_height = HEIGHT - TOP - BOTTOM
     baseline = TOP + plot_height

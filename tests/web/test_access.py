@@ -37,7 +37,10 @@ def test_login_with_the_form_then_the_home_page_opens_the_first_company(tenant_a
         "/login/",
         {"username": user.username, "password": "wrong", "csrfmiddlewaretoken": token},
     )
-    assert response.status_code == 200 and "Please enter a correct username" in response.content.decode()
+    assert (
+        response.status_code == 200
+        and "Please enter a correct username" in response.content.decode()
+    )
     from tests.factories import PASSWORD
 
     response = client.post(
@@ -94,19 +97,39 @@ def test_api_keeps_its_json_errors(pages):
 def write_posts(shop) -> list[tuple[str, dict]]:
     c, p = shop.company.pk, shop.mug
     return [
-        (f"/c/{c}/products/new/", {"name": "X", "sku": "FORGED-1", "price": "1", "warehouse_id": shop.main.pk, "initial_quantity": "1"}),
+        (
+            f"/c/{c}/products/new/",
+            {
+                "name": "X",
+                "sku": "FORGED-1",
+                "price": "1",
+                "warehouse_id": shop.main.pk,
+                "initial_quantity": "1",
+            },
+        ),
         (f"/c/{c}/products/{p.pk}/edit/", {"name": "Forged"}),
         (f"/c/{c}/warehouses/new/", {"code": "FORGED", "name": "Forged"}),
         (f"/c/{c}/suppliers/{shop.supplier.pk}/edit/", {"name": "Forged"}),
         (f"/c/{c}/product-types/new/", {"name": "Forged"}),
-        (f"/c/{c}/stock/sell/", {"product_sku": p.sku, "warehouse_id": shop.main.pk, "quantity": "1"}),
-        (f"/c/{c}/stock/receive/", {"product_sku": p.sku, "warehouse_id": shop.main.pk, "quantity": "1"}),
+        (
+            f"/c/{c}/stock/sell/",
+            {"product_sku": p.sku, "warehouse_id": shop.main.pk, "quantity": "1"},
+        ),
+        (
+            f"/c/{c}/stock/receive/",
+            {"product_sku": p.sku, "warehouse_id": shop.main.pk, "quantity": "1"},
+        ),
         (f"/c/{c}/settings/members/", {"action": "add", "username": "x", "role": "owner"}),
     ]
 
 
 def counts() -> tuple:
-    return (Product.objects.count(), Warehouse.objects.count(), Sale.objects.count(), LedgerEntry.objects.count())
+    return (
+        Product.objects.count(),
+        Warehouse.objects.count(),
+        Sale.objects.count(),
+        LedgerEntry.objects.count(),
+    )
 
 
 def test_a_viewer_posting_any_form_gets_403_and_nothing_changes(shop, pages):

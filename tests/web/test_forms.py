@@ -4,8 +4,8 @@ write through the services, and record a stock form once however often it is sen
 from __future__ import annotations
 
 import re
-from html import unescape
 from decimal import Decimal
+from html import unescape
 
 import pytest
 
@@ -18,7 +18,12 @@ pytestmark = pytest.mark.django_db
 
 
 def field_errors(html: str, field: str) -> list[str]:
-    return [unescape(message) for message in re.findall(rf'<small class="field-error" id="id_{field}-error">([^<]*)</small>', html)]
+    return [
+        unescape(message)
+        for message in re.findall(
+            rf'<small class="field-error" id="id_{field}-error">([^<]*)</small>', html
+        )
+    ]
 
 
 def form_key(html: str) -> str:
@@ -49,7 +54,11 @@ def test_create_product_with_opening_stock(tenant_a, shop, pages):
     assert response["Location"] == f"/c/{shop.company.pk}/products/{product.pk}/"
     assert product.price == Decimal("19.99") and product.product_type_id == shop.mugs.pk
     entry = LedgerEntry.objects.get(product=product)
-    assert (entry.reason, entry.change, entry.warehouse_id) == (LedgerReason.INITIAL, 25, shop.main.pk)
+    assert (entry.reason, entry.change, entry.warehouse_id) == (
+        LedgerReason.INITIAL,
+        25,
+        shop.main.pk,
+    )
     assert entry.actor_id == tenant_a.users[Role.ADMIN].pk
     # The same form sent again (a double click) creates nothing more.
     again = client.post(url, body)
@@ -64,9 +73,13 @@ def test_create_product_shows_the_api_messages_inline_and_writes_nothing(shop, p
     body = new_product_body(shop, price="12.345", sku=shop.mug.sku, initial_quantity="-1")
     html = client.post(url, {**body, "idempotency_key": "k1"}).content.decode()
     assert field_errors(html, "price") == ["Ensure that there are no more than 2 decimal places."]
-    assert field_errors(html, "initial_quantity") == ["Ensure this value is greater than or equal to 0."]
+    assert field_errors(html, "initial_quantity") == [
+        "Ensure this value is greater than or equal to 0."
+    ]
     # The SKU conflict is the service's 409, shown on the SKU input.
-    response = client.post(url, {**new_product_body(shop, sku=shop.mug.sku), "idempotency_key": "k2"})
+    response = client.post(
+        url, {**new_product_body(shop, sku=shop.mug.sku), "idempotency_key": "k2"}
+    )
     assert response.status_code == 400
     assert field_errors(response.content.decode(), "sku") == [
         f"A product with SKU {shop.mug.sku!r} already exists."
@@ -80,20 +93,41 @@ def test_edit_product_and_deactivate_it(shop, pages):
     url = f"/c/{shop.company.pk}/products/{shop.mug.pk}/edit/"
     response = pages[Role.ADMIN].post(
         url,
-        {"name": "Harbor Mug XL", "sku": shop.mug.sku, "price": "14.00", "product_type_id": "", "low_stock_threshold": "3", "description": "", "is_active": "false"},
+        {
+            "name": "Harbor Mug XL",
+            "sku": shop.mug.sku,
+            "price": "14.00",
+            "product_type_id": "",
+            "low_stock_threshold": "3",
+            "description": "",
+            "is_active": "false",
+        },
     )
     assert response.status_code == 302
     product = Product.objects.get(pk=shop.mug.pk)
-    assert (product.name, product.price, product.is_active, product.product_type_id) == ("Harbor Mug XL", Decimal("14.00"), False, None)
+    assert (product.name, product.price, product.is_active, product.product_type_id) == (
+        "Harbor Mug XL",
+        Decimal("14.00"),
+        False,
+        None,
+    )
     # The new threshold reaches the stock levels, as the service keeps it.
-    assert set(StockLevel.objects.filter(product=product).values_list("low_stock_threshold", flat=True)) == {3}
+    assert set(
+        StockLevel.objects.filter(product=product).values_list("low_stock_threshold", flat=True)
+    ) == {3}
 
 
 def test_sale_form_records_once_per_form(shop, pages):
     client = pages[Role.STAFF]
     url = f"/c/{shop.company.pk}/stock/sell/"
     key = form_key(client.get(url).content.decode())
-    body = {"product_sku": shop.mug.sku, "warehouse_id": shop.main.pk, "quantity": "2", "unit_price": "", "idempotency_key": key}
+    body = {
+        "product_sku": shop.mug.sku,
+        "warehouse_id": shop.main.pk,
+        "quantity": "2",
+        "unit_price": "",
+        "idempotency_key": key,
+    }
     before = StockLevel.objects.get(product=shop.mug, warehouse=shop.main).quantity
     first = client.post(url, body)
     second = client.post(url, body, follow=True)
@@ -111,7 +145,12 @@ def test_sale_beyond_the_stock_is_refused_with_the_shortage(shop, pages):
     before = (Sale.objects.count(), LedgerEntry.objects.count())
     response = client.post(
         f"/c/{shop.company.pk}/stock/sell/",
-        {"product_sku": shop.products[2].sku, "warehouse_id": shop.main.pk, "quantity": "1", "idempotency_key": "s1"},
+        {
+            "product_sku": shop.products[2].sku,
+            "warehouse_id": shop.main.pk,
+            "quantity": "1",
+            "idempotency_key": "s1",
+        },
     )
     assert response.status_code == 400
     assert "Not enough stock. 1 requested, 0 available" in unescape(response.content.decode())
@@ -121,9 +160,16 @@ def test_sale_beyond_the_stock_is_refused_with_the_shortage(shop, pages):
 def test_unknown_sku_is_an_error_on_its_input(shop, other_shop, pages):
     response = pages[Role.STAFF].post(
         f"/c/{shop.company.pk}/stock/receive/",
-        {"product_sku": other_shop.mug.sku, "warehouse_id": shop.main.pk, "quantity": "1", "idempotency_key": "r1"},
+        {
+            "product_sku": other_shop.mug.sku,
+            "warehouse_id": shop.main.pk,
+            "quantity": "1",
+            "idempotency_key": "r1",
+        },
     )
-    assert field_errors(response.content.decode(), "product_sku") == ["No product with this SKU in this company."]
+    assert field_errors(response.content.decode(), "product_sku") == [
+        "No product with this SKU in this company."
+    ]
 
 
 def test_adjust_with_a_reason_and_transfer(shop, pages):
@@ -133,20 +179,46 @@ def test_adjust_with_a_reason_and_transfer(shop, pages):
     start = level.quantity
     response = client.post(
         f"/c/{c}/stock/adjust/",
-        {"product_sku": shop.mug.sku, "warehouse_id": shop.main.pk, "reason": "damage", "change": "-3", "counted_quantity": "", "note": "dropped", "idempotency_key": "a1"},
+        {
+            "product_sku": shop.mug.sku,
+            "warehouse_id": shop.main.pk,
+            "reason": "damage",
+            "change": "-3",
+            "counted_quantity": "",
+            "note": "dropped",
+            "idempotency_key": "a1",
+        },
     )
     assert response.status_code == 302
     entry = LedgerEntry.objects.filter(product=shop.mug).first()
-    assert (entry.reason, entry.adjustment_reason, entry.change, entry.note) == ("adjustment", "damage", -3, "dropped")
+    assert (entry.reason, entry.adjustment_reason, entry.change, entry.note) == (
+        "adjustment",
+        "damage",
+        -3,
+        "dropped",
+    )
     # Both change and count: the serializer's message.
     html = client.post(
         f"/c/{c}/stock/adjust/",
-        {"product_sku": shop.mug.sku, "warehouse_id": shop.main.pk, "reason": "count", "change": "1", "counted_quantity": "4", "idempotency_key": "a2"},
+        {
+            "product_sku": shop.mug.sku,
+            "warehouse_id": shop.main.pk,
+            "reason": "count",
+            "change": "1",
+            "counted_quantity": "4",
+            "idempotency_key": "a2",
+        },
     ).content.decode()
     assert "Give exactly one of change and counted_quantity." in unescape(html)
     response = client.post(
         f"/c/{c}/stock/transfer/",
-        {"product_sku": shop.mug.sku, "from_warehouse_id": shop.main.pk, "to_warehouse_id": shop.east.pk, "quantity": "5", "idempotency_key": "t1"},
+        {
+            "product_sku": shop.mug.sku,
+            "from_warehouse_id": shop.main.pk,
+            "to_warehouse_id": shop.east.pk,
+            "quantity": "5",
+            "idempotency_key": "t1",
+        },
     )
     assert response.status_code == 302
     assert StockLevel.objects.get(product=shop.mug, warehouse=shop.main).quantity == start - 8
@@ -156,14 +228,25 @@ def test_adjust_with_a_reason_and_transfer(shop, pages):
 def test_warehouse_create_and_edit_use_the_api_rules(shop, pages):
     client = pages[Role.ADMIN]
     c = shop.company.pk
-    response = client.post(f"/c/{c}/warehouses/new/", {"code": "MAIN", "name": "Dup", "address": "", "is_active": "true"})
-    assert field_errors(response.content.decode(), "code") == ["A warehouse with code 'MAIN' already exists in this company."]
+    response = client.post(
+        f"/c/{c}/warehouses/new/",
+        {"code": "MAIN", "name": "Dup", "address": "", "is_active": "true"},
+    )
+    assert field_errors(response.content.decode(), "code") == [
+        "A warehouse with code 'MAIN' already exists in this company."
+    ]
     response = client.post(f"/c/{c}/warehouses/new/", {"code": "bad code!", "name": "X"})
     assert field_errors(response.content.decode(), "code")
-    response = client.post(f"/c/{c}/warehouses/new/", {"code": "WEST", "name": "West Depot", "address": "5 Mill Lane", "is_active": "true"})
+    response = client.post(
+        f"/c/{c}/warehouses/new/",
+        {"code": "WEST", "name": "West Depot", "address": "5 Mill Lane", "is_active": "true"},
+    )
     assert response.status_code == 302
     west = Warehouse.objects.get(company=shop.company, code="WEST")
-    client.post(f"/c/{c}/warehouses/{west.pk}/edit/", {"code": "WEST", "name": "West", "address": "", "is_active": "false"})
+    client.post(
+        f"/c/{c}/warehouses/{west.pk}/edit/",
+        {"code": "WEST", "name": "West", "address": "", "is_active": "false"},
+    )
     west.refresh_from_db()
     assert (west.name, west.is_active) == ("West", False)
     client.post(f"/c/{c}/product-types/new/", {"name": "Tea", "low_stock_threshold": "7"})
@@ -174,17 +257,30 @@ def test_owner_manages_members_as_the_api_allows(tenant_a, shop, pages):
     client = pages[Role.OWNER]
     c = shop.company.pk
     newcomer = make_user("newcomer")
-    assert client.post(f"/c/{c}/settings/members/", {"action": "add", "username": "newcomer", "role": "staff"}).status_code == 302
+    assert (
+        client.post(
+            f"/c/{c}/settings/members/", {"action": "add", "username": "newcomer", "role": "staff"}
+        ).status_code
+        == 302
+    )
     membership = Membership.objects.get(user=newcomer, company=shop.company)
-    client.post(f"/c/{c}/settings/members/", {"action": "role", "member_id": membership.pk, "role": "admin"})
+    client.post(
+        f"/c/{c}/settings/members/", {"action": "role", "member_id": membership.pk, "role": "admin"}
+    )
     membership.refresh_from_db()
     assert membership.role == Role.ADMIN
-    html = client.post(f"/c/{c}/settings/members/", {"action": "add", "username": "nobody", "role": "staff"}).content.decode()
+    html = client.post(
+        f"/c/{c}/settings/members/", {"action": "add", "username": "nobody", "role": "staff"}
+    ).content.decode()
     assert "No active user with this username." in html
     # The last owner cannot step down: the service's 409.
     owner = Membership.objects.get(user=tenant_a.users[Role.OWNER], company=shop.company)
-    response = client.post(f"/c/{c}/settings/members/", {"action": "role", "member_id": owner.pk, "role": "staff"})
-    assert response.status_code == 400 and "at least one owner" in unescape(response.content.decode())
+    response = client.post(
+        f"/c/{c}/settings/members/", {"action": "role", "member_id": owner.pk, "role": "staff"}
+    )
+    assert response.status_code == 400 and "at least one owner" in unescape(
+        response.content.decode()
+    )
     client.post(f"/c/{c}/settings/members/", {"action": "remove", "member_id": membership.pk})
     assert not Membership.objects.filter(pk=membership.pk).exists()
 

@@ -100,7 +100,7 @@ class StockOperationView(CompanyPage):
 
     def get(self, request, company_id: int, operation: str):
         self.setup_operation(operation)
-        initial = {}
+        initial = {"warehouse_id": self.request.GET.get("warehouse", "")}
         product_id = self.int_param("product")
         if product_id is not None:
             product = self.scoped_object(selectors.products(self.company_id), pk=product_id)

@@ -39,10 +39,6 @@ CHROMIUM_ARGS = [
 ]
 SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
 
-# Playwright's sync API keeps an event loop in this thread; the ORM calls the tests make
-# between two browser steps are plain synchronous calls.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
 
@@ -60,7 +56,10 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, live_server):
+def page(browser, live_server, monkeypatch):
+    # Playwright's sync API keeps an event loop in this thread; the ORM calls a test makes
+    # between two browser steps are plain synchronous calls.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15_000)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 
-from stockflow.inventory.models import StockLevel
+from stockflow.inventory.models import Sale, StockLevel
 from stockflow.inventory.services import record_sale
 from stockflow.tenancy.models import Role
 from stockflow.web import selectors
@@ -71,3 +73,20 @@ def test_low_stock_filters_are_validated_like_the_api(shop, pages):
     html = pages[Role.VIEWER].get(f"/c/{shop.company.pk}/low-stock/?days=0").content.decode()
     assert "Ensure this value is greater than or equal to 1." in html
     assert re.search(r'data-total="alerts">0<', html)
+
+
+def test_company_chart_adds_new_and_backdated_sales_to_its_cached_sum(shop):
+    now = timezone.now()
+    # The shop's sales are settled (recorded an hour ago): summed once, then cached.
+    Sale.objects.update(created_at=now - timedelta(hours=1))
+    first = dict(selectors.units_sold_per_day(shop.company.pk, now=now, days=10))
+    assert sum(first.values()) == 10
+    # A new sale and one dated three days back (recorded now, so with a higher id).
+    record_sale(product=shop.mug, warehouse=shop.main, quantity=4)
+    record_sale(product=shop.mug, warehouse=shop.main, quantity=2, sold_at=now - timedelta(days=3))
+    later = dict(selectors.units_sold_per_day(shop.company.pk, now=timezone.now(), days=10))
+    assert sum(later.values()) == 16
+    assert later[(now - timedelta(days=3)).date()] == first[(now - timedelta(days=3)).date()] + 2
+    # The same answer as summing every sale again.
+    cache.clear()
+    assert dict(selectors.units_sold_per_day(shop.company.pk, now=timezone.now(), days=10)) == later

@@ -11,6 +11,7 @@ from django.urls import reverse_lazy
 from django.views.decorators.http import require_POST
 
 from stockflow.tenancy.models import Membership
+from stockflow.tenancy.scoping import TenantScope
 from stockflow.web import services
 from stockflow.web.models import UserPreference
 
@@ -59,7 +60,7 @@ def switch_company(request):
         company_id = int(request.POST.get("company_id", ""))
     except ValueError:
         raise Http404("No such company.") from None
-    if not Membership.objects.filter(user=request.user, company_id=company_id).exists():
+    if TenantScope.of(request).role_in(company_id) is None:
         raise Http404("No such company.")
     services.remember_company(request.user, company_id)
     return redirect("web:dashboard", company_id=company_id)

@@ -46,14 +46,6 @@ from stockflow.tenancy.serializers import (
     ObtainTokenSerializer,
 )
 
-__all__ = [
-    "NotFound",
-    "ProductFilter",
-    "bundle_availability",
-    "low_stock_report",
-    "product_stock",
-]
-
 
 @dataclass(frozen=True)
 class Caller:
@@ -119,6 +111,11 @@ def low_stock_report(
     )
     rows = add_forecast(page.rows, window_days=params["days"], cover_days=params["cover_days"])
     return rows, page.total, params, as_of
+
+
+def product_search(query: Mapping, queryset) -> ProductFilter:
+    """The API's product filters (``q`` for name or SKU, type, status...) over ``queryset``."""
+    return ProductFilter(data=query, queryset=queryset)
 
 
 def product_stock(product: Product) -> dict:
@@ -269,7 +266,7 @@ def run_stock_operation(
 # --- members and tokens ---------------------------------------------------------------------
 
 
-def add_member(caller: Caller, company, post: Mapping) -> Membership:
+def add_member(company, post: Mapping) -> Membership:
     data = _validated(AddMemberSerializer, post, context={})
     return tenancy_services.add_member(company=company, user=data["username"], role=data["role"])
 

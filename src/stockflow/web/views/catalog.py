@@ -84,8 +84,7 @@ class ResourceListView(CompanyPage):
 
     def get(self, request, company_id: int, kind: str):
         resource = resource_of(kind)
-        self.title = self.section = resource.title
-        self.section = kind
+        self.title, self.section = resource.title, kind
         page = selectors.page_of(resource.rows(self.company_id), page_number(request))
         rows = [
             (item, [getattr(item, name) for name, _ in resource.columns])

@@ -29,9 +29,7 @@ class ProductListView(CompanyPage):
     section = "products"
 
     def get(self, request, company_id: int):
-        search = backend.ProductFilter(
-            data=request.GET, queryset=selectors.products(self.company_id)
-        )
+        search = backend.product_search(request.GET, selectors.products(self.company_id))
         sort = request.GET.get("sort", "sku")
         if sort not in PRODUCT_SORTS:
             sort = "sku"

@@ -45,7 +45,7 @@ class MembersView(CompanyPage):
         form = Form(member_inputs(), data=request.POST)
         try:
             if action == "add":
-                backend.add_member(self.caller(), self.company, request.POST)
+                backend.add_member(self.company, request.POST)
                 messages.success(request, "Member added.")
             else:
                 membership = self.scoped_object(

@@ -71,3 +71,15 @@ def test_logout_is_a_post(tenant_a):
     client.force_login(tenant_a.users[Role.OWNER])
     assert client.post("/logout/").status_code == 302
     assert client.get(f"/c/{tenant_a.company.pk}/")["Location"].startswith("/login/")
+
+
+def test_login_form_is_throttled_like_the_api_login(tenant_a):
+    client = Client()
+    user = tenant_a.users[Role.OWNER]
+    for _ in range(10):
+        response = client.post("/login/", {"username": user.username, "password": "wrong"})
+        assert response.status_code == 200
+    response = client.post("/login/", {"username": user.username, "password": PASSWORD})
+    assert response.status_code == 429
+    assert "Too many login attempts" in response.content.decode()
+    assert "_auth_user_id" not in client.session

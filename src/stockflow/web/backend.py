@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 from django.utils import timezone
@@ -23,6 +24,7 @@ from stockflow.alerts.serializers import LowStockQuerySerializer
 from stockflow.alerts.views import add_forecast
 from stockflow.api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from stockflow.api.idempotency import REPLAY_HEADER, run_idempotent
+from stockflow.api.throttling import LoginRateThrottle
 from stockflow.catalog import selectors as catalog_selectors
 from stockflow.catalog import services as catalog_services
 from stockflow.catalog.filters import ProductFilter
@@ -88,6 +90,19 @@ def run_once(
     request = _FormRequest("POST", path, dict(body), {IDEMPOTENCY_HEADER: key})
     response = run_idempotent(request, company_id, lambda: Response(operation(), status=201))
     return response.data, REPLAY_HEADER in response.headers
+
+
+# --- login --------------------------------------------------------------------------------
+
+
+def login_attempt_allowed(request) -> tuple[bool, float | None]:
+    """The API's login throttle (attempts per client address and username) for the login
+    form: whether this attempt may go on, and else how many seconds to wait."""
+    throttle = LoginRateThrottle()
+    # What the throttle reads of a request: the username sent and the client's address.
+    attempt = SimpleNamespace(data=request.POST, META=request.META, headers=request.headers)
+    allowed = throttle.allow_request(attempt, None)
+    return allowed, None if allowed else throttle.wait()
 
 
 # --- reads ----------------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -12,13 +14,25 @@ from django.views.decorators.http import require_POST
 
 from stockflow.tenancy.models import Membership
 from stockflow.tenancy.scoping import TenantScope
-from stockflow.web import services
+from stockflow.web import backend, services
 from stockflow.web.models import UserPreference
 
 
 class LoginView(auth_views.LoginView):
+    """Django's session login, behind the API's login throttle."""
+
     template_name = "web/login.html"
     redirect_authenticated_user = True
+
+    def post(self, request, *args, **kwargs):
+        allowed, wait = backend.login_attempt_allowed(request)
+        if not allowed:
+            form = self.get_form()
+            form.errors.clear()
+            seconds = math.ceil(wait or 1)
+            form.add_error(None, f"Too many login attempts. Try again in {seconds} seconds.")
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().post(request, *args, **kwargs)
 
 
 class LogoutView(auth_views.LogoutView):

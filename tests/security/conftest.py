@@ -34,7 +34,7 @@ from stockflow.catalog.models import (
     Warehouse,
 )
 from stockflow.inventory import services as inventory
-from stockflow.inventory.models import LedgerEntry, Sale, StockLevel, StockMovement
+from stockflow.inventory.models import LedgerEntry, Sale, StockEvent, StockLevel, StockMovement
 from stockflow.tenancy.models import ApiToken, Company, Membership, Role
 from tests.factories import Tenant
 
@@ -103,6 +103,7 @@ class Shop:
     receipt: StockMovement
     transfer: StockMovement
     ledger_entry: LedgerEntry
+    event: StockEvent
     idempotency_key: IdempotencyKey
 
     @property
@@ -159,6 +160,8 @@ def build_shop(tenant: Tenant, marker: str) -> Shop:
     inventory.adjust_stock(product=coffee, warehouse=main, reason="damage", change=-1, actor=owner)
     sale = inventory.record_sale(product=mug, warehouse=main, quantity=2, actor=owner).document
     inventory.record_sale(product=gift, warehouse=main, quantity=1, actor=owner)
+    # The backup warehouse's mugs sell out: a stock.out event.
+    inventory.record_sale(product=mug, warehouse=backup, quantity=3, actor=owner)
     idempotency_key = IdempotencyKey.objects.create(
         company=company,
         key=f"{marker}-key",
@@ -183,6 +186,7 @@ def build_shop(tenant: Tenant, marker: str) -> Shop:
         receipt=receipt,
         transfer=transfer,
         ledger_entry=LedgerEntry.objects.filter(company=company).latest("id"),
+        event=StockEvent.objects.get(company=company),
         idempotency_key=idempotency_key,
     )
 

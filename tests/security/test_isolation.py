@@ -442,6 +442,16 @@ PROBES: dict[tuple[str, str], Probe] = {
         )
     ],
     ("/api/ledger/{pk}", "GET"): lambda a, b: [Try(f"/api/ledger/{b.ledger_entry.pk}")],
+    ("/api/events", "GET"): lambda a, b: [
+        Try("/api/events", status=200, query=q)
+        for q in (
+            {},
+            {"product_id": b.mug.pk},
+            {"warehouse_id": b.backup.pk},
+            {"type": "stock.out"},
+        )
+    ],
+    ("/api/events/{pk}", "GET"): lambda a, b: [Try(f"/api/events/{b.event.pk}")],
     ("/api/sales", "GET"): lambda a, b: [
         Try("/api/sales", status=200, query=q)
         for q in ({}, {"company_id": b.company.pk}, {"warehouse_id": b.main.pk})
@@ -599,6 +609,7 @@ def test_head_and_options_do_not_tell_another_company_from_a_missing_one(shop_a,
         "/api/stock-levels/{pk}": shop_b.level.pk,
         "/api/stock/movements/{pk}": shop_b.receipt.pk,
         "/api/ledger/{pk}": shop_b.ledger_entry.pk,
+        "/api/events/{pk}": shop_b.event.pk,
         "/api/sales/{pk}": shop_b.sale.pk,
         "/api/auth/tokens/{pk}": shop_b.token(Role.OWNER).pk,
     }

@@ -108,7 +108,9 @@ class AppendOnlyModel:
 
     def save(self, *args, **kwargs):
         if not self._state.adding:
-            raise AppendOnlyError(f"{self._meta.verbose_name_plural.capitalize()} are never updated.")
+            raise AppendOnlyError(
+                f"{self._meta.verbose_name_plural.capitalize()} are never updated."
+            )
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):

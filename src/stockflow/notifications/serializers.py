@@ -31,6 +31,11 @@ class WebhookEndpointInput(serializers.Serializer):
             fields.pop("company_id")
         return fields
 
+    def validate(self, attrs):
+        if self.partial and "company_id" in self.initial_data:
+            raise serializers.ValidationError({"company_id": ["Cannot be changed once created."]})
+        return attrs
+
     def validate_url(self, value: str) -> str:
         value = value.strip()
         try:

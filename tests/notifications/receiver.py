@@ -27,6 +27,7 @@ class Receiver:
 
     statuses: list[int] = field(default_factory=lambda: [200])
     delay: float = 0.0
+    first_delay: float = 0.0  # the first request only: a receiver that hangs once
     answer: bytes = b"ok"
     headers: dict[str, str] = field(default_factory=dict)
     port: int = 0
@@ -42,6 +43,8 @@ class Receiver:
                 receiver.received.append(
                     Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
                 )
+                if receiver.first_delay and len(receiver.received) == 1:
+                    time.sleep(receiver.first_delay)
                 if receiver.delay:
                     time.sleep(receiver.delay)
                 index = min(len(receiver.received), len(receiver.statuses)) - 1

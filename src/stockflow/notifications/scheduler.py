@@ -38,8 +38,13 @@ def enqueue_due_jobs(now: datetime | None = None, jobs=PERIODIC_JOBS) -> list[st
     """Enqueue each job whose time has come, once across all workers; return their names."""
     now = now or timezone.now()
     enqueued = []
+    # One read per tick; a write only for a job that is due (SQLite has one writer at a time).
+    next_runs = dict(ScheduledJob.objects.values_list("name", "next_run_at"))
     for job in jobs:
-        ScheduledJob.objects.get_or_create(name=job.name, defaults={"next_run_at": now})
+        if job.name not in next_runs:
+            ScheduledJob.objects.get_or_create(name=job.name, defaults={"next_run_at": now})
+        elif next_runs[job.name] > now:
+            continue
         claimed = ScheduledJob.objects.filter(name=job.name, next_run_at__lte=now).update(
             next_run_at=now + job.every
         )

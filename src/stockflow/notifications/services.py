@@ -207,7 +207,10 @@ def dispatch_new_events(
             (endpoint, event)
             for event in events
             for endpoint in endpoints
-            if endpoint.company_id == event.company_id and endpoint.subscribes_to(event.type)
+            if endpoint.company_id == event.company_id
+            and endpoint.subscribes_to(event.type)
+            # An endpoint gets the events from its creation on, not the history before.
+            and endpoint.created_at <= event.created_at
         ]
         delivery_ids = _new_deliveries(pairs, now) if pairs else []
         transaction.on_commit(partial(_enqueue, delivery_ids))

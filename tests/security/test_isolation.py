@@ -452,6 +452,20 @@ PROBES: dict[tuple[str, str], Probe] = {
         )
     ],
     ("/api/events/{pk}", "GET"): lambda a, b: [Try(f"/api/events/{b.event.pk}")],
+    ("/api/companies/{company_id}/notification-preferences", "GET"): lambda a, b: [
+        Try(f"/api/companies/{b.company.pk}/notification-preferences")
+    ],
+    ("/api/companies/{company_id}/notification-preferences", "PUT"): lambda a, b: [
+        Try(
+            f"/api/companies/{b.company.pk}/notification-preferences",
+            {
+                "immediate": True,
+                "immediate_every_minutes": 5,
+                "daily_digest": True,
+                "digest_hour": 7,
+            },
+        )
+    ],
     # --- webhooks --------------------------------------------------------------------------
     ("/api/webhooks", "GET"): lists("/api/webhooks"),
     ("/api/webhooks", "POST"): lambda a, b: [

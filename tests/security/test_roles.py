@@ -259,6 +259,19 @@ WRITES: dict[tuple[str, str], tuple[str, Build]] = {
             )
         ),
     ),
+    # Each member's own email preferences.
+    ("/api/companies/{company_id}/notification-preferences", "PUT"): (
+        ANYONE,
+        lambda a, role: Write(
+            f"/api/companies/{a.company.pk}/notification-preferences",
+            {
+                "immediate": True,
+                "immediate_every_minutes": 5,
+                "daily_digest": False,
+                "digest_hour": 7,
+            },
+        ),
+    ),
     # Webhooks: admin.
     ("/api/webhooks", "POST"): (
         ADMIN,
@@ -348,6 +361,7 @@ def test_the_matrix_gives_each_role_what_the_specification_says():
     assert {lowest[key] for key in stock_routes} == {Role.STAFF}
     account = {("/api/auth/token", "POST"), ("/api/auth/tokens/{pk}", "DELETE")}
     account.add(("/api/companies", "POST"))
+    account.add(("/api/companies/{company_id}/notification-preferences", "PUT"))
     catalog_routes = set(WRITES) - members_routes - stock_routes - account
     assert {lowest[key] for key in catalog_routes} == {Role.ADMIN}
 

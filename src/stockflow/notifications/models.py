@@ -150,3 +150,37 @@ class ScheduledJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} at {self.next_run_at}"
+
+
+class NotificationPreference(models.Model):
+    """How one member of one company wants to be emailed.
+
+    ``immediate``: at most one email every ``immediate_every_minutes``, listing every new
+    ``stock.low``/``stock.out`` since the last one (``last_event_id`` is the last event
+    emailed). ``daily_digest``: the low-stock report once a day, at ``digest_hour`` in the
+    company's time zone (``last_digest_on``: the local date of the last one)."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+", db_index=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    immediate = models.BooleanField(default=False)
+    immediate_every_minutes = models.PositiveIntegerField(default=15)
+    daily_digest = models.BooleanField(default=False)
+    digest_hour = models.PositiveSmallIntegerField(default=8)
+    last_event_id = models.BigIntegerField(default=0)
+    last_immediate_at = models.DateTimeField(null=True, blank=True)
+    last_digest_on = models.DateField(null=True, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "user"], name="notification_preference_one_per_member"
+            ),
+            models.CheckConstraint(
+                condition=Q(digest_hour__lte=23), name="notification_preference_hour"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"user {self.user_id} in company {self.company_id}"

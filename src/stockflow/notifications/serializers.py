@@ -104,3 +104,18 @@ class WebhookDeliverySerializer(serializers.ModelSerializer):
             "delivered_at",
             "attempts",
         ]
+
+
+class NotificationPreferenceSerializer(serializers.Serializer):
+    immediate = serializers.BooleanField(
+        help_text="Email new stock.low / stock.out events, batched (see immediate_every_minutes)."
+    )
+    immediate_every_minutes = serializers.IntegerField(
+        min_value=1, max_value=1440, help_text="At most one immediate email per this many minutes."
+    )
+    daily_digest = serializers.BooleanField(help_text="Email the low-stock report once a day.")
+    digest_hour = serializers.IntegerField(
+        min_value=0, max_value=23, help_text="Local hour of the digest (the company's time zone)."
+    )
+    company_id = serializers.IntegerField(read_only=True)
+    timezone = serializers.CharField(read_only=True, source="company.timezone")

@@ -29,11 +29,12 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from stockflow.inventory.models import StockEvent
-from stockflow.notifications import signing, transport
+from stockflow.notifications import emails, signing, transport
 from stockflow.notifications.models import (
     DeliveryAttempt,
     DeliveryStatus,
     DispatchedEvent,
+    NotificationPreference,
     WebhookDelivery,
     WebhookEndpoint,
 )
@@ -404,3 +405,23 @@ def purge_dispatched_events(now: datetime | None = None) -> int:
     now = now or timezone.now()
     limit = now - DISPATCH_LOOKBACK * 4
     return DispatchedEvent.objects.filter(event_created_at__lt=limit).delete()[0]
+
+
+# Email preferences
+
+
+def save_preferences(*, company_id: int, user, **values) -> NotificationPreference:
+    """Create or update the caller's preferences in a company. Turning immediate alerts on
+    starts them with the events that come after (not the company's history)."""
+    with transaction.atomic():
+        preference, _ = NotificationPreference.objects.select_for_update().get_or_create(
+            company_id=company_id, user=user
+        )
+        turned_on = values.get("immediate") and not preference.immediate
+        for name, value in values.items():
+            setattr(preference, name, value)
+        if turned_on:
+            emails.start_from_now(preference)
+        preference.updated_at = timezone.now()
+        preference.save()
+    return preference

@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.utils import timezone
 from django_tasks import task
 
-from stockflow.notifications import services
+from stockflow.notifications import emails, services
 
 
 @task()
@@ -24,15 +24,11 @@ def sweep_webhook_deliveries() -> int:
 
 @task()
 def send_immediate_emails() -> int:
-    from stockflow.notifications import emails
-
     return emails.send_immediate_alerts()
 
 
 @task()
 def send_daily_digests() -> int:
-    from stockflow.notifications import emails
-
     return emails.send_daily_digests()
 
 

@@ -1,3 +1,5 @@
+from django.urls import re_path
+
 from stockflow.api.routers import Router
 from stockflow.notifications import views
 
@@ -5,4 +7,11 @@ router = Router()
 router.register("webhooks", views.WebhookEndpointViewSet, basename="webhook")
 router.register("webhook-deliveries", views.WebhookDeliveryViewSet, basename="webhook-delivery")
 
-urlpatterns = [*router.urls]
+urlpatterns = [
+    re_path(
+        r"^companies/(?P<company_id>\d+)/notification-preferences/?$",
+        views.NotificationPreferencesView.as_view(),
+        name="notification-preferences",
+    ),
+    *router.urls,
+]

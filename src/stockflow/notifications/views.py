@@ -3,22 +3,28 @@
 from __future__ import annotations
 
 from django.db.models import Prefetch
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from stockflow.api.pagination import NewestFirstCursorPagination
 from stockflow.notifications import services
-from stockflow.notifications.models import DeliveryAttempt, WebhookDelivery, WebhookEndpoint
+from stockflow.notifications.models import (
+    DeliveryAttempt,
+    NotificationPreference,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from stockflow.notifications.serializers import (
+    NotificationPreferenceSerializer,
     WebhookDeliverySerializer,
     WebhookEndpointInput,
     WebhookEndpointSerializer,
     WebhookEndpointWithSecretSerializer,
 )
-from stockflow.tenancy.models import Role
-from stockflow.tenancy.scoping import TenantViewSet
+from stockflow.tenancy.models import Company, Role
+from stockflow.tenancy.scoping import TenantAPIView, TenantViewSet
 
 
 def deliveries_with_attempts(queryset):
@@ -124,3 +130,58 @@ class WebhookDeliveryViewSet(mixins.RetrieveModelMixin, TenantViewSet):
         delivery = services.retry_delivery(self.get_object())
         delivery = self.get_queryset().get(pk=delivery.pk)
         return Response(WebhookDeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
+
+
+class NotificationPreferencesView(TenantAPIView):
+    """The caller's own email preferences in one company (any member)."""
+
+    read_role = Role.VIEWER
+    write_role = Role.VIEWER
+
+    def _current(self, company_id: int) -> NotificationPreference:
+        self.tenant.require(company_id, self.required_role())
+        preference = (
+            NotificationPreference.objects.select_related("company")
+            .filter(company_id=company_id, user=self.request.user)
+            .first()
+        )
+        if preference is None:  # the defaults, not stored until changed
+            preference = NotificationPreference(company_id=company_id, user=self.request.user)
+            preference.company = Company.objects.get(pk=company_id)
+        return preference
+
+    @extend_schema(
+        operation_id="notification_preferences_read",
+        parameters=[OpenApiParameter("company_id", int, OpenApiParameter.PATH)],
+        responses={
+            200: NotificationPreferenceSerializer,
+            404: OpenApiResponse(description="No such company among the caller's companies."),
+        },
+        tags=["notifications"],
+    )
+    def get(self, request, company_id: str):
+        preference = self._current(int(company_id))
+        return Response(NotificationPreferenceSerializer(preference).data)
+
+    @extend_schema(
+        operation_id="notification_preferences_write",
+        parameters=[OpenApiParameter("company_id", int, OpenApiParameter.PATH)],
+        request=NotificationPreferenceSerializer,
+        responses={
+            200: NotificationPreferenceSerializer,
+            400: OpenApiResponse(description="A field is invalid (see error.fields)."),
+            404: OpenApiResponse(description="No such company among the caller's companies."),
+        },
+        tags=["notifications"],
+    )
+    def put(self, request, company_id: str):
+        self._current(int(company_id))
+        data = NotificationPreferenceSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        preference = services.save_preferences(
+            company_id=int(company_id), user=request.user, **data.validated_data
+        )
+        preference = NotificationPreference.objects.select_related("company").get(
+            pk=preference.pk, company_id=preference.company_id
+        )
+        return Response(NotificationPreferenceSerializer(preference).data)

@@ -16,7 +16,9 @@ from itertools import count
 import pytest
 from rest_framework.test import APIClient
 
+from stockflow.catalog import bundle_services
 from stockflow.catalog import services as catalog
+from stockflow.inventory import catalog_stock
 from stockflow.notifications import services as notifications
 from stockflow.tenancy.models import ROLE_RANK, Membership, Role
 from stockflow.tenancy.services import issue_token
@@ -50,7 +52,7 @@ def fresh_supplier(a: Shop):
 
 
 def fresh_bundle(a: Shop):
-    return catalog.create_product(
+    return catalog_stock.create_product(
         company_id=a.company.pk,
         name="Spare bundle",
         sku=f"ACME-SPARE-{next(_seq)}",
@@ -255,7 +257,9 @@ WRITES: dict[tuple[str, str], tuple[str, Build]] = {
         lambda a, role: Write(
             "/api/bundle-components/"
             + str(
-                catalog.add_bundle_component(bundle=fresh_bundle(a), component=a.mug, quantity=1).pk
+                bundle_services.add_bundle_component(
+                    bundle=fresh_bundle(a), component=a.mug, quantity=1
+                ).pk
             )
         ),
     ),

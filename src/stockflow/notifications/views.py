@@ -27,9 +27,11 @@ from stockflow.tenancy.models import Company, Role
 from stockflow.tenancy.scoping import TenantAPIView, TenantViewSet
 
 
-def deliveries_with_attempts(queryset):
-    return queryset.prefetch_related(
-        Prefetch("attempts", queryset=DeliveryAttempt.objects.order_by("id"))
+def deliveries_with_attempts(queryset, company_ids: list[int]):
+    """Deliveries with their attempts (one more query), both read within ``company_ids``."""
+    attempts = DeliveryAttempt.objects.filter(company_id__in=company_ids).order_by("id")
+    return queryset.filter(company_id__in=company_ids).prefetch_related(
+        Prefetch("attempts", queryset=attempts)
     )
 
 
@@ -91,8 +93,8 @@ class WebhookEndpointViewSet(
     def ping(self, request, pk=None):
         """Send a ``webhook.ping`` test event to the endpoint (through the worker)."""
         delivery = services.send_ping(self.get_object())
-        delivery = deliveries_with_attempts(WebhookDelivery.objects).get(
-            pk=delivery.pk, company_id=delivery.company_id
+        delivery = deliveries_with_attempts(WebhookDelivery.objects, [delivery.company_id]).get(
+            pk=delivery.pk
         )
         return Response(WebhookDeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
 
@@ -107,7 +109,7 @@ class WebhookEndpointViewSet(
         """The endpoint's deliveries, newest first, each with every attempt."""
         endpoint = self.get_object()
         queryset = deliveries_with_attempts(
-            WebhookDelivery.objects.filter(endpoint=endpoint, company_id=endpoint.company_id)
+            WebhookDelivery.objects.filter(endpoint=endpoint), [endpoint.company_id]
         )
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(WebhookDeliverySerializer(page, many=True).data)
@@ -122,7 +124,7 @@ class WebhookDeliveryViewSet(mixins.RetrieveModelMixin, TenantViewSet):
     write_role = Role.ADMIN
 
     def refine_queryset(self, queryset):
-        return deliveries_with_attempts(queryset)
+        return deliveries_with_attempts(queryset, self.tenant.company_ids())
 
     @extend_schema(request=None, responses={202: WebhookDeliverySerializer})
     @action(detail=True, methods=["post"])

@@ -12,7 +12,7 @@ import os
 import socket
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django_tasks import task_backends
 from django_tasks_db import DatabaseBackend
 from django_tasks_db.management.commands.db_worker import Worker
@@ -29,6 +29,8 @@ class Command(BaseCommand):
         parser.add_argument("--max-tasks", type=int, default=None)
 
     def handle(self, *args, scheduler_only=False, no_scheduler=False, max_tasks=None, **options):
+        if scheduler_only and no_scheduler:
+            raise CommandError("--scheduler-only and --no-scheduler leave nothing to run.")
         scheduler = None if no_scheduler else Scheduler(settings.WORKER_TICK_SECONDS)
         if scheduler:
             scheduler.start()

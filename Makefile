@@ -40,7 +40,7 @@ clean:
 # Benchmarks (bench/README.md): `make bench-data SIZE=M` loads the dataset of one size into its
 # own PostgreSQL database; `make bench SIZE=M` runs the write, report and product benchmarks.
 SIZE ?= S
-.PHONY: bench bench-setup
+.PHONY: bench bench-setup bench-notify
 
 bench-setup: install
 	bash bench/setup.sh
@@ -52,3 +52,8 @@ bench: bench-setup
 	$(BIN)/python -m bench.run alerts --sizes $(SIZE)
 	$(BIN)/python -m bench.run writes --size $(SIZE)
 	$(BIN)/python -m bench.run products --size $(SIZE)
+
+# Webhooks and the worker: sales with and without endpoints, event latency, deliveries/s.
+bench-notify: bench-setup
+	$(BIN)/python -m bench.notify
+

@@ -67,8 +67,11 @@ INSTALLED_APPS = [
     "stockflow.catalog",
     "stockflow.inventory",
     "stockflow.alerts",
+    "stockflow.notifications",
     "stockflow.demo",
     "stockflow.web",
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -241,3 +244,62 @@ LOGGING = {
 # How long idempotency keys are kept (hours); a retry within this window is answered from
 # the stored response.
 IDEMPOTENCY_KEY_TTL_HOURS = env_int("STOCKFLOW_IDEMPOTENCY_TTL_HOURS", 48)
+
+# Background work (SPEC §4.2): Django's task API, on a database queue by default (works on
+# SQLite and PostgreSQL, nothing else to run). Another backend (e.g. RQ on Redis,
+# "django_tasks_rq.RQBackend", with django-rq's RQ_QUEUES) replaces it by configuration.
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("STOCKFLOW_TASK_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
+    }
+}
+if TASKS["default"]["BACKEND"] == "django_tasks_rq.RQBackend":
+    INSTALLED_APPS += ["django_rq"]
+    RQ_QUEUES = {"default": {"URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")}}
+
+# The worker (manage.py worker): how often its scheduler looks for new events, and how long
+# it sleeps when the queue is empty (seconds).
+WORKER_TICK_SECONDS = float(os.environ.get("STOCKFLOW_WORKER_TICK", "0.2"))
+WORKER_POLL_SECONDS = float(os.environ.get("STOCKFLOW_WORKER_POLL", "0.1"))
+
+# Webhooks. A delivery is retried after each of these delays (seconds, with +-10% jitter):
+# 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h: the last attempt comes more than 27 h after the
+# event. An endpoint whose every attempt failed for WEBHOOK_DISABLE_AFTER_SECONDS is disabled.
+WEBHOOK_RETRY_SCHEDULE = [
+    float(value)
+    for value in env_list(
+        "STOCKFLOW_WEBHOOK_RETRY_SCHEDULE", ["5", "300", "1800", "7200", "18000", "36000", "36000"]
+    )
+]
+WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("STOCKFLOW_WEBHOOK_TIMEOUT", "10"))
+# A claimed attempt is another worker's to retry once timeout + this margin has passed
+# without an outcome (its worker died).
+WEBHOOK_LEASE_MARGIN_SECONDS = float(os.environ.get("STOCKFLOW_WEBHOOK_LEASE_MARGIN", "30"))
+WEBHOOK_DISABLE_AFTER_SECONDS = float(os.environ.get("STOCKFLOW_WEBHOOK_DISABLE_AFTER", "86400"))
+WEBHOOK_SECRET_ROTATION_SECONDS = 24 * 3600
+# Answers are read up to this many bytes; the first KiB is kept with the attempt.
+WEBHOOK_MAX_RESPONSE_BYTES = 64 * 1024
+# Only for development and tests: endpoints on loopback, private or link-local addresses.
+WEBHOOK_ALLOW_PRIVATE = env_bool("STOCKFLOW_WEBHOOK_ALLOW_PRIVATE", False)
+
+# Email: console in development (DEBUG), SMTP from EMAIL_URL (smtp://user:pass@host:port,
+# smtp+tls:// or smtps:// for TLS) or the EMAIL_* variables in production.
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "StockFlow <stockflow@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_URL = os.environ.get("EMAIL_URL", "")
+if EMAIL_URL:
+    from stockflow.emailurl import parse_email_url
+
+    globals().update(parse_email_url(EMAIL_URL))
+elif "EMAIL_HOST" in os.environ:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = os.environ["EMAIL_HOST"]
+    EMAIL_PORT = env_int("EMAIL_PORT", 25)
+    EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+    EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+elif DEBUG:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+EMAIL_TIMEOUT = 10

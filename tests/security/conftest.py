@@ -36,7 +36,9 @@ from stockflow.catalog.models import (
 )
 from stockflow.inventory import catalog_stock
 from stockflow.inventory import services as inventory
-from stockflow.inventory.models import LedgerEntry, Sale, StockLevel, StockMovement
+from stockflow.inventory.models import LedgerEntry, Sale, StockEvent, StockLevel, StockMovement
+from stockflow.notifications import services as notifications
+from stockflow.notifications.models import WebhookDelivery, WebhookEndpoint
 from stockflow.tenancy.models import ApiToken, Company, Membership, Role
 from tests.factories import Tenant
 
@@ -105,6 +107,9 @@ class Shop:
     receipt: StockMovement
     transfer: StockMovement
     ledger_entry: LedgerEntry
+    event: StockEvent
+    webhook: WebhookEndpoint
+    delivery: WebhookDelivery
     idempotency_key: IdempotencyKey
 
     @property
@@ -161,6 +166,15 @@ def build_shop(tenant: Tenant, marker: str) -> Shop:
     inventory.adjust_stock(product=coffee, warehouse=main, reason="damage", change=-1, actor=owner)
     sale = inventory.record_sale(product=mug, warehouse=main, quantity=2, actor=owner).document
     inventory.record_sale(product=gift, warehouse=main, quantity=1, actor=owner)
+    # The backup warehouse's mugs sell out: a stock.out event.
+    inventory.record_sale(product=mug, warehouse=backup, quantity=3, actor=owner)
+    webhook = notifications.create_endpoint(
+        company_id=company.pk,
+        url=f"http://127.0.0.1:9/{marker}/hooks",
+        events=["*"],
+        description=f"{marker} receiver",
+    )
+    delivery = notifications.send_ping(webhook)
     idempotency_key = IdempotencyKey.objects.create(
         company=company,
         key=f"{marker}-key",
@@ -185,6 +199,9 @@ def build_shop(tenant: Tenant, marker: str) -> Shop:
         receipt=receipt,
         transfer=transfer,
         ledger_entry=LedgerEntry.objects.filter(company=company).latest("id"),
+        event=StockEvent.objects.get(company=company),
+        webhook=webhook,
+        delivery=delivery,
         idempotency_key=idempotency_key,
     )
 
@@ -232,6 +249,9 @@ def assert_tables_covered() -> None:
         Sale,
         StockMovement,
         IdempotencyKey,
+        StockEvent,
+        WebhookEndpoint,
+        WebhookDelivery,
     }
     assert expected <= set(tenant_models())
 

@@ -442,6 +442,62 @@ PROBES: dict[tuple[str, str], Probe] = {
         )
     ],
     ("/api/ledger/{pk}", "GET"): lambda a, b: [Try(f"/api/ledger/{b.ledger_entry.pk}")],
+    ("/api/events", "GET"): lambda a, b: [
+        Try("/api/events", status=200, query=q)
+        for q in (
+            {},
+            {"product_id": b.mug.pk},
+            {"warehouse_id": b.backup.pk},
+            {"type": "stock.out"},
+        )
+    ],
+    ("/api/events/{pk}", "GET"): lambda a, b: [Try(f"/api/events/{b.event.pk}")],
+    ("/api/companies/{company_id}/notification-preferences", "GET"): lambda a, b: [
+        Try(f"/api/companies/{b.company.pk}/notification-preferences")
+    ],
+    ("/api/companies/{company_id}/notification-preferences", "PUT"): lambda a, b: [
+        Try(
+            f"/api/companies/{b.company.pk}/notification-preferences",
+            {
+                "immediate": True,
+                "immediate_every_minutes": 5,
+                "daily_digest": True,
+                "digest_hour": 7,
+            },
+        )
+    ],
+    # --- webhooks --------------------------------------------------------------------------
+    ("/api/webhooks", "GET"): lists("/api/webhooks"),
+    ("/api/webhooks", "POST"): lambda a, b: [
+        Try(
+            "/api/webhooks",
+            {"company_id": b.company.pk, "url": "http://127.0.0.1:9/x", "events": ["*"]},
+        )
+    ],
+    ("/api/webhooks/{pk}", "GET"): lambda a, b: [Try(f"/api/webhooks/{b.webhook.pk}")],
+    ("/api/webhooks/{pk}", "PATCH"): lambda a, b: [
+        Try(f"/api/webhooks/{b.webhook.pk}", {"url": "http://127.0.0.1:9/stolen"}),
+        Try(
+            f"/api/webhooks/{a.webhook.pk}",
+            {"company_id": b.company.pk},
+            status=400,
+            field="company_id",
+        ),
+    ],
+    ("/api/webhooks/{pk}", "DELETE"): lambda a, b: [Try(f"/api/webhooks/{b.webhook.pk}")],
+    ("/api/webhooks/{pk}/rotate-secret", "POST"): lambda a, b: [
+        Try(f"/api/webhooks/{b.webhook.pk}/rotate-secret")
+    ],
+    ("/api/webhooks/{pk}/ping", "POST"): lambda a, b: [Try(f"/api/webhooks/{b.webhook.pk}/ping")],
+    ("/api/webhooks/{pk}/deliveries", "GET"): lambda a, b: [
+        Try(f"/api/webhooks/{b.webhook.pk}/deliveries")
+    ],
+    ("/api/webhook-deliveries/{pk}", "GET"): lambda a, b: [
+        Try(f"/api/webhook-deliveries/{b.delivery.pk}")
+    ],
+    ("/api/webhook-deliveries/{pk}/retry", "POST"): lambda a, b: [
+        Try(f"/api/webhook-deliveries/{b.delivery.pk}/retry")
+    ],
     ("/api/sales", "GET"): lambda a, b: [
         Try("/api/sales", status=200, query=q)
         for q in ({}, {"company_id": b.company.pk}, {"warehouse_id": b.main.pk})
@@ -599,6 +655,13 @@ def test_head_and_options_do_not_tell_another_company_from_a_missing_one(shop_a,
         "/api/stock-levels/{pk}": shop_b.level.pk,
         "/api/stock/movements/{pk}": shop_b.receipt.pk,
         "/api/ledger/{pk}": shop_b.ledger_entry.pk,
+        "/api/events/{pk}": shop_b.event.pk,
+        "/api/webhooks/{pk}": shop_b.webhook.pk,
+        "/api/webhooks/{pk}/rotate-secret": shop_b.webhook.pk,
+        "/api/webhooks/{pk}/ping": shop_b.webhook.pk,
+        "/api/webhooks/{pk}/deliveries": shop_b.webhook.pk,
+        "/api/webhook-deliveries/{pk}": shop_b.delivery.pk,
+        "/api/webhook-deliveries/{pk}/retry": shop_b.delivery.pk,
         "/api/sales/{pk}": shop_b.sale.pk,
         "/api/auth/tokens/{pk}": shop_b.token(Role.OWNER).pk,
     }

@@ -19,6 +19,7 @@ from rest_framework.test import APIClient
 from stockflow.catalog import bundle_services
 from stockflow.catalog import services as catalog
 from stockflow.inventory import catalog_stock
+from stockflow.notifications import services as notifications
 from stockflow.tenancy.models import ROLE_RANK, Membership, Role
 from stockflow.tenancy.services import issue_token
 from tests.factories import PASSWORD, assert_error, make_user
@@ -62,6 +63,12 @@ def fresh_bundle(a: Shop):
 
 def fresh_membership(a: Shop) -> Membership:
     return Membership.objects.create(company=a.company, user=make_user(), role=Role.VIEWER)
+
+
+def fresh_webhook(a: Shop):
+    return notifications.create_endpoint(
+        company_id=a.company.pk, url="http://127.0.0.1:9/spare", events=["*"]
+    )
 
 
 def members(a: Shop, pk: int | None = None) -> str:
@@ -256,6 +263,47 @@ WRITES: dict[tuple[str, str], tuple[str, Build]] = {
             )
         ),
     ),
+    # Each member's own email preferences.
+    ("/api/companies/{company_id}/notification-preferences", "PUT"): (
+        ANYONE,
+        lambda a, role: Write(
+            f"/api/companies/{a.company.pk}/notification-preferences",
+            {
+                "immediate": True,
+                "immediate_every_minutes": 5,
+                "daily_digest": False,
+                "digest_hour": 7,
+            },
+        ),
+    ),
+    # Webhooks: admin.
+    ("/api/webhooks", "POST"): (
+        ADMIN,
+        lambda a, role: Write(
+            "/api/webhooks",
+            {"company_id": a.company.pk, "url": "http://127.0.0.1:9/new", "events": ["stock.low"]},
+        ),
+    ),
+    ("/api/webhooks/{pk}", "PATCH"): (
+        ADMIN,
+        lambda a, role: Write(f"/api/webhooks/{a.webhook.pk}", {"description": f"by {role}"}),
+    ),
+    ("/api/webhooks/{pk}", "DELETE"): (
+        ADMIN,
+        lambda a, role: Write(f"/api/webhooks/{fresh_webhook(a).pk}"),
+    ),
+    ("/api/webhooks/{pk}/rotate-secret", "POST"): (
+        ADMIN,
+        lambda a, role: Write(f"/api/webhooks/{a.webhook.pk}/rotate-secret"),
+    ),
+    ("/api/webhooks/{pk}/ping", "POST"): (
+        ADMIN,
+        lambda a, role: Write(f"/api/webhooks/{a.webhook.pk}/ping"),
+    ),
+    ("/api/webhook-deliveries/{pk}/retry", "POST"): (
+        ADMIN,
+        lambda a, role: Write(f"/api/webhook-deliveries/{a.delivery.pk}/retry"),
+    ),
     # Inventory: staff.
     ("/api/stock/receipts", "POST"): (
         STAFF,
@@ -317,6 +365,7 @@ def test_the_matrix_gives_each_role_what_the_specification_says():
     assert {lowest[key] for key in stock_routes} == {Role.STAFF}
     account = {("/api/auth/token", "POST"), ("/api/auth/tokens/{pk}", "DELETE")}
     account.add(("/api/companies", "POST"))
+    account.add(("/api/companies/{company_id}/notification-preferences", "PUT"))
     catalog_routes = set(WRITES) - members_routes - stock_routes - account
     assert {lowest[key] for key in catalog_routes} == {Role.ADMIN}
 
@@ -339,7 +388,7 @@ def test_role_matrix(shop_a, key):
         response = send(client, method, write)
         assert_documented(response)
         if ROLE_RANK[role] >= ROLE_RANK[lowest]:
-            assert response.status_code in (200, 201, 204), (role, response.content)
+            assert response.status_code in (200, 201, 202, 204), (role, response.content)
         else:
             assert_error(response, *REFUSAL.get(key, (403, "permission_denied")))
             assert company_rows(shop_a.company) == before, role

@@ -20,8 +20,8 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
 from stockflow.alerts import selectors as alert_selectors
+from stockflow.alerts.forecast import add_forecast
 from stockflow.alerts.serializers import LowStockQuerySerializer
-from stockflow.alerts.views import add_forecast
 from stockflow.api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from stockflow.api.idempotency import REPLAY_HEADER, run_idempotent
 from stockflow.api.throttling import LoginRateThrottle

@@ -20,6 +20,24 @@ VAR_DIR = Path(os.environ.get("STOCKFLOW_VAR_DIR", BASE_DIR / "var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 
+def read_env_file(path: Path) -> None:
+    """``NAME=value`` lines of a file into the environment; a variable already set wins.
+
+    ``make run`` writes development settings to ``.env`` so that ``manage.py`` commands work
+    afterwards without any variable. ``STOCKFLOW_ENV_FILE`` names another file, or none when
+    empty (``make serve`` reads only the real environment); the test suite reads none."""
+    if not path.is_file():
+        return
+    for line in path.read_text().splitlines():
+        name, sep, value = line.strip().partition("=")
+        if sep and name and not name.startswith("#"):
+            os.environ.setdefault(name.strip(), value.strip().strip("'\""))
+
+
+if "PYTEST_VERSION" not in os.environ and os.environ.get("STOCKFLOW_ENV_FILE", ".env"):
+    read_env_file(BASE_DIR / os.environ.get("STOCKFLOW_ENV_FILE", ".env"))
+
+
 def env_bool(name: str, default: bool = False) -> bool:
     value = os.environ.get(name)
     if value is None:
@@ -67,6 +85,7 @@ INSTALLED_APPS = [
     "stockflow.inventory",
     "stockflow.alerts",
     "stockflow.demo",
+    "stockflow.accounts",
 ]
 
 MIDDLEWARE = [
@@ -192,6 +211,7 @@ REST_FRAMEWORK = {
         "token": os.environ.get("STOCKFLOW_THROTTLE_RATE", "100000/hour") or None,
         "anon": os.environ.get("STOCKFLOW_ANON_THROTTLE_RATE", "1000/hour") or None,
         "login": os.environ.get("STOCKFLOW_LOGIN_THROTTLE_RATE", "10/minute") or None,
+        "account": os.environ.get("STOCKFLOW_ACCOUNT_THROTTLE_RATE", "30/hour") or None,
     },
     "COERCE_DECIMAL_TO_STRING": True,
     "DATETIME_FORMAT": "iso-8601",
@@ -233,3 +253,67 @@ LOGGING = {
 # How long idempotency keys are kept (hours); a retry within this window is answered from
 # the stored response.
 IDEMPOTENCY_KEY_TTL_HOURS = env_int("STOCKFLOW_IDEMPOTENCY_TTL_HOURS", 48)
+
+
+def email_settings(environ) -> dict:
+    """Django's EMAIL_* settings from ``EMAIL_URL`` or the EMAIL_* variables.
+
+    ``EMAIL_URL``: ``smtp://user:password@host:587`` (STARTTLS), ``smtps://user:password@host:465``
+    (TLS from the start), ``smtp://host:25?tls=0`` (plain), ``console://`` or ``locmem://``.
+    Else ``EMAIL_HOST`` (with ``EMAIL_PORT``, ``EMAIL_HOST_USER``, ``EMAIL_HOST_PASSWORD``,
+    ``EMAIL_USE_TLS``, ``EMAIL_USE_SSL``) means SMTP; with neither, emails are printed on the
+    console. ``DEFAULT_FROM_EMAIL`` is the sender."""
+    from urllib.parse import parse_qsl, unquote, urlsplit
+
+    config: dict = {
+        "DEFAULT_FROM_EMAIL": environ.get("DEFAULT_FROM_EMAIL", "StockFlow <noreply@localhost>"),
+        "EMAIL_TIMEOUT": int(environ.get("EMAIL_TIMEOUT") or 10),
+    }
+    smtp = "django.core.mail.backends.smtp.EmailBackend"
+    url = environ.get("EMAIL_URL", "")
+    if url:
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        named = {"console": "console", "locmem": "locmem", "dummy": "dummy"}
+        if scheme in named:
+            config["EMAIL_BACKEND"] = f"django.core.mail.backends.{named[scheme]}.EmailBackend"
+            return config
+        if scheme not in {"smtp", "smtps"}:
+            raise ImproperlyConfigured(f"EMAIL_URL: unsupported scheme {scheme!r}")
+        query = dict(parse_qsl(parts.query))
+        ssl = scheme == "smtps"
+        config.update(
+            EMAIL_BACKEND=smtp,
+            EMAIL_HOST=unquote(parts.hostname or "localhost"),
+            EMAIL_PORT=parts.port or (465 if ssl else 587),
+            EMAIL_HOST_USER=unquote(parts.username or ""),
+            EMAIL_HOST_PASSWORD=unquote(parts.password or ""),
+            EMAIL_USE_SSL=ssl,
+            EMAIL_USE_TLS=not ssl and query.get("tls", "1") not in {"0", "false", "no"},
+        )
+    elif environ.get("EMAIL_HOST"):
+        yes = {"1", "true", "yes", "on"}
+        config.update(
+            EMAIL_BACKEND=smtp,
+            EMAIL_HOST=environ["EMAIL_HOST"],
+            EMAIL_PORT=int(environ.get("EMAIL_PORT") or 587),
+            EMAIL_HOST_USER=environ.get("EMAIL_HOST_USER", ""),
+            EMAIL_HOST_PASSWORD=environ.get("EMAIL_HOST_PASSWORD", ""),
+            EMAIL_USE_TLS=environ.get("EMAIL_USE_TLS", "1").lower() in yes,
+            EMAIL_USE_SSL=environ.get("EMAIL_USE_SSL", "0").lower() in yes,
+        )
+    else:
+        config["EMAIL_BACKEND"] = "django.core.mail.backends.console.EmailBackend"
+    return config
+
+
+globals().update(email_settings(os.environ))
+
+# Accounts: self-service sign-up (creates a company) can be turned off; links in emails
+# point at STOCKFLOW_PUBLIC_URL; account emails leave from a background thread (see
+# accounts/emails.py) except in tests.
+STOCKFLOW_SIGNUP = env_bool("STOCKFLOW_SIGNUP", True)
+STOCKFLOW_PUBLIC_URL = os.environ.get("STOCKFLOW_PUBLIC_URL", "http://127.0.0.1:8000")
+STOCKFLOW_EMAIL_IN_BACKGROUND = env_bool(
+    "STOCKFLOW_EMAIL_IN_BACKGROUND", "PYTEST_VERSION" not in os.environ
+)

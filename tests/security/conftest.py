@@ -23,6 +23,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from stockflow.accounts.models import Invitation
 from stockflow.api.models import IdempotencyKey
 from stockflow.catalog import services as catalog
 from stockflow.catalog.models import (
@@ -36,7 +37,7 @@ from stockflow.catalog.models import (
 from stockflow.inventory import services as inventory
 from stockflow.inventory.models import LedgerEntry, Sale, StockLevel, StockMovement
 from stockflow.tenancy.models import ApiToken, Company, Membership, Role
-from tests.factories import Tenant
+from tests.factories import Tenant, make_invitation
 
 # What the security tests exercised, printed in the terminal summary of the run.
 REPORT: dict[str, str] = {}
@@ -104,6 +105,7 @@ class Shop:
     transfer: StockMovement
     ledger_entry: LedgerEntry
     idempotency_key: IdempotencyKey
+    invitation: Invitation
 
     @property
     def company(self) -> Company:
@@ -184,6 +186,7 @@ def build_shop(tenant: Tenant, marker: str) -> Shop:
         transfer=transfer,
         ledger_entry=LedgerEntry.objects.filter(company=company).latest("id"),
         idempotency_key=idempotency_key,
+        invitation=make_invitation(company, email=f"invitee.{marker}@example.com"),
     )
 
 
@@ -230,6 +233,7 @@ def assert_tables_covered() -> None:
         Sale,
         StockMovement,
         IdempotencyKey,
+        Invitation,
     }
     assert expected <= set(tenant_models())
 

@@ -72,3 +72,13 @@ class LoginRateThrottle(SimpleRateThrottle):
         digest = hashlib.sha256(username.encode("utf-8", "surrogatepass")).hexdigest()[:32]
         ident = f"{self.get_ident(request)}:{digest}"
         return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+class AccountRateThrottle(SimpleRateThrottle):
+    """Sign-up, invitation acceptance, password reset and change: attempts per client
+    address."""
+
+    scope = "account"
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}

@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "stockflow.alerts",
     "stockflow.demo",
     "stockflow.accounts",
+    "stockflow.ops",
 ]
 
 MIDDLEWARE = [
@@ -177,8 +178,17 @@ SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", _https)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if _https else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = _https
 SECURE_HSTS_PRELOAD = _https
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if _https else None
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# Behind a proxy that terminates TLS: the header it sets to "https" on secure requests
+# (STOCKFLOW_PROXY_SSL_HEADER, default X-Forwarded-Proto; empty when no proxy sets it, as a
+# client could then send it itself).
+_proxy_header = os.environ.get("STOCKFLOW_PROXY_SSL_HEADER", "X-Forwarded-Proto").strip()
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_" + _proxy_header.upper().replace("-", "_"), "https")
+    if _https and _proxy_header
+    else None
+)
+# Probes and the metrics scraper talk plain HTTP inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -313,6 +323,11 @@ globals().update(email_settings(os.environ))
 # point at STOCKFLOW_PUBLIC_URL; account emails leave from a background thread (see
 # accounts/emails.py) except in tests.
 STOCKFLOW_SIGNUP = env_bool("STOCKFLOW_SIGNUP", True)
+
+# A worker process is part of the deployment (``make serve`` sets this when it starts one):
+# /readyz then requires its heartbeat to be younger than the max age (seconds).
+STOCKFLOW_WORKER = env_bool("STOCKFLOW_WORKER", False)
+STOCKFLOW_WORKER_HEARTBEAT_MAX_AGE = env_int("STOCKFLOW_WORKER_HEARTBEAT_MAX_AGE", 60)
 STOCKFLOW_PUBLIC_URL = os.environ.get("STOCKFLOW_PUBLIC_URL", "http://127.0.0.1:8000")
 STOCKFLOW_EMAIL_IN_BACKGROUND = env_bool(
     "STOCKFLOW_EMAIL_IN_BACKGROUND", "PYTEST_VERSION" not in os.environ

@@ -215,7 +215,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "stockflow.api.schema.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [
         "stockflow.api.throttling.TokenRateThrottle",
-        "rest_framework.throttling.AnonRateThrottle",
+        "stockflow.api.throttling.AnonRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "token": os.environ.get("STOCKFLOW_THROTTLE_RATE", "100000/hour") or None,
@@ -229,11 +229,20 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 
+# REDIS_URL (redis://host:6379/0): a cache shared by every process, so rate limits hold
+# across them; else each process has its own.
+REDIS_URL = os.environ.get("REDIS_URL", "")
 CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "stockflow",
-    }
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "stockflow",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "stockflow"}
+    )
 }
 
 SPECTACULAR_SETTINGS = {

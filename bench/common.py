@@ -31,15 +31,20 @@ def emit(**fields) -> None:
     print(json.dumps(fields, default=str), flush=True)
 
 
+# BENCH_DB_PREFIX gives the bench databases another name (sf_bench_s by default), so that two
+# checkouts on one server do not load and drive the same database.
+DB_PREFIX = os.environ.get("BENCH_DB_PREFIX", "sf_bench")
+
+
 def database_url(size: str) -> str:
     parts = urlsplit(SERVER_URL)
     if parts.hostname not in LOCAL_HOSTS:
         raise SystemExit(f"BENCH_PG_URL must point to a local server, not {parts.hostname!r}")
-    return urlunsplit(parts._replace(path=f"/sf_bench_{size.lower()}"))
+    return urlunsplit(parts._replace(path=f"/{database_name(size)}"))
 
 
 def database_name(size: str) -> str:
-    return f"sf_bench_{size.lower()}"
+    return f"{DB_PREFIX}_{size.lower()}"
 
 
 def libpq_url(url: str) -> str:

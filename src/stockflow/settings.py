@@ -9,6 +9,7 @@ ALLOWED_HOSTS  comma-separated (default: localhost,127.0.0.1 in DEBUG, none othe
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -120,13 +121,19 @@ TEMPLATES = [
     },
 ]
 
+# A request that finds the database unavailable is answered 503 with this Retry-After.
+STOCKFLOW_DATABASE_RETRY_AFTER = env_int("STOCKFLOW_DATABASE_RETRY_AFTER", 2)
+_SYNC_GUNICORN = Path(sys.argv[0]).name == "gunicorn" and "--threads" not in sys.argv
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {
         "default": parse_database_url(
             DATABASE_URL,
             pool=env_bool("DATABASE_POOL", True),
-            pool_max_size=env_int("DATABASE_POOL_MAX_SIZE", 10),
+            # One connection per sync gunicorn worker (one request at a time); more for a
+            # threaded server and the test suite's threads.
+            pool_max_size=env_int("DATABASE_POOL_MAX_SIZE", 1 if _SYNC_GUNICORN else 10),
+            pool_timeout=float(os.environ.get("DATABASE_POOL_TIMEOUT") or 3),
         )
     }
 else:

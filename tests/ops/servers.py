@@ -166,3 +166,62 @@ def redis_server() -> Iterator[str]:
         process.terminate()
         process.wait(timeout=10)
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def postgres_bin() -> Path | None:
+    candidates = [shutil.which("initdb"), "/usr/local/bin/initdb"]
+    candidates += sorted(str(p) for p in Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    for candidate in candidates:
+        if candidate and Path(candidate).exists() and (Path(candidate).parent / "pg_ctl").exists():
+            return Path(candidate).parent
+    return None
+
+
+class Cluster:
+    """A throwaway PostgreSQL cluster on a free port of 127.0.0.1 (never the machine's
+    server), run as the postgres user when the tests run as root."""
+
+    def __init__(self) -> None:
+        self.bin = postgres_bin()
+        assert self.bin, "initdb/pg_ctl not found"
+        self.port = free_port()
+        self.dir = Path(tempfile.mkdtemp(prefix="stockflow-outage-"))
+        self.data = self.dir / "data"
+        self.as_postgres = os.getuid() == 0
+        self.dir.chmod(0o755)
+        if self.as_postgres:
+            shutil.chown(self.dir, "postgres")
+
+    def run(self, *args: str, timeout: float = 60) -> None:
+        command = [str(self.bin / args[0]), *args[1:]]
+        if self.as_postgres:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        subprocess.run(command, check=True, capture_output=True, timeout=timeout)
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/{database}"
+
+    def init(self) -> None:
+        self.run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8")
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self.run(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-w",
+            "-l",
+            str(self.dir / "log"),
+            "-o",
+            options,
+            "start",
+        )
+
+    def stop(self) -> None:
+        self.run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+    def remove(self) -> None:
+        with contextlib.suppress(Exception):
+            self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth import update_session_auth_hash
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, permissions, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -101,7 +101,11 @@ class AcceptInvitationView(APIView):
     throttle_classes = [AccountRateThrottle]
 
     @extend_schema(
-        request=AcceptInvitationSerializer, responses={201: AcceptedInvitationSerializer}
+        request=AcceptInvitationSerializer,
+        responses={
+            201: AcceptedInvitationSerializer,
+            409: OpenApiResponse(description="already_member: the caller is a member already."),
+        },
     )
     def post(self, request):
         serializer = AcceptInvitationSerializer(data=request.data)
@@ -130,7 +134,13 @@ class SignUpView(APIView):
     permission_classes = [permissions.AllowAny]
     throttle_classes = [AccountRateThrottle]
 
-    @extend_schema(request=SignUpSerializer, responses={201: SignedUpSerializer})
+    @extend_schema(
+        request=SignUpSerializer,
+        responses={
+            201: SignedUpSerializer,
+            403: OpenApiResponse(description="signup_disabled: sign-up is turned off."),
+        },
+    )
     def post(self, request):
         if not settings.STOCKFLOW_SIGNUP:
             raise SignUpDisabled()

@@ -46,10 +46,16 @@ if compgen -G "src/stockflow/*/management/commands/worker.py" >/dev/null; then
   export STOCKFLOW_WORKER=1
 fi
 
+# Each process writes its metrics here; /metrics adds them up. Emptied at each start.
+export PROMETHEUS_MULTIPROC_DIR="${PROMETHEUS_MULTIPROC_DIR:-var/metrics}"
+rm -rf "$PROMETHEUS_MULTIPROC_DIR" && mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
+
+# No access log: every request has its JSON line (request id, route, status, duration).
 start .venv/bin/gunicorn stockflow.wsgi:application --pythonpath src \
+  --config src/stockflow/ops/gunicorn_conf.py \
   --bind "$BIND" --workers "$WEB_CONCURRENCY" \
   --graceful-timeout "$GRACEFUL_TIMEOUT" --timeout "${WORKER_TIMEOUT:-30}" \
-  --access-logfile - --log-level info
+  --log-level info
 [ "${STOCKFLOW_WORKER:-0}" = "1" ] && start $PY manage.py worker
 
 # Whichever stops first takes the others down: a half-running service is worse than none.

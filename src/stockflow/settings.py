@@ -91,6 +91,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "stockflow.ops.middleware.RequestObservabilityMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "stockflow.api.middleware.ApiErrorMiddleware",
@@ -267,14 +268,35 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {},
 }
 
+# One JSON object per line (LOG_FORMAT=plain for people reading a terminal; the default
+# with DEBUG), each with its request's id, secrets masked (ops/logs.py).
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "stockflow.ops.logs.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "stockflow.ops.logs.JsonFormatter"},
+        "plain": {
+            "()": "stockflow.ops.logs.PlainFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # Every request has its JSON line (stockflow.request); Django's own 4xx lines repeat it.
     "loggers": {"django.request": {"level": "ERROR"}},
 }
+
+# /metrics (Prometheus) answers only with "Authorization: Bearer <this token>"; without
+# it the route is a 404.
+STOCKFLOW_METRICS_TOKEN = os.environ.get("STOCKFLOW_METRICS_TOKEN", "")
 
 # How long idempotency keys are kept (hours); a retry within this window is answered from
 # the stored response.

@@ -8,7 +8,8 @@ when the request is refused, so concurrent processes never let more than the lim
 in one window, and refused requests do not count.
 
 With ``REDIS_URL`` the cache is Redis and the limits hold across processes and machines
-(the increment, the expiry and the read of the previous window go in one round trip); else
+(the increment, the expiry and the read of the previous window are one script, one round
+trip); else
 each process counts on its own (the in-process cache). A cache that cannot be reached lets
 the request through: a rate limit is not worth an outage.
 """
@@ -19,33 +20,45 @@ import hashlib
 import logging
 import math
 
+from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.core.cache.backends.redis import RedisCache
+from django.utils.connection import ConnectionProxy
 from rest_framework.throttling import SimpleRateThrottle
 
 logger = logging.getLogger("stockflow.api")
 
 
+# One statement: increment this window's counter (setting its expiry when it is new) and
+# read the previous window's, in one round trip.
+_COUNT_SCRIPT = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return {count, tonumber(redis.call('GET', KEYS[2]) or '0')}
+"""
+_scripts: dict[int, object] = {}
+
+
 def _redis_client(cache):
+    if isinstance(cache, ConnectionProxy):  # django.core.cache.cache: the real one
+        cache = caches[DEFAULT_CACHE_ALIAS]
     if isinstance(cache, RedisCache):
-        # Django's cache API has no "increment and set the expiry" in one call; its client
-        # does (a pipeline), so the window costs one round trip.
-        return cache._cache.get_client(write=True)
-    return None
+        # Django's cache API has no "increment and set the expiry" in one call (its incr
+        # is two round trips); its Redis client runs a script in one.
+        return cache, cache._cache.get_client(write=True)
+    return cache, None
 
 
 def count_in_window(cache, current: str, previous: str, ttl: int) -> tuple[int, int]:
     """Add one to the ``current`` counter (created with ``ttl`` seconds to live); return it
     and the ``previous`` counter (0 when absent)."""
-    client = _redis_client(cache)
+    cache, client = _redis_client(cache)
     if client is not None:
-        current_key = cache.make_and_validate_key(current)
-        previous_key = cache.make_and_validate_key(previous)
-        pipe = client.pipeline(transaction=False)
-        pipe.set(current_key, 0, ex=ttl, nx=True)
-        pipe.incr(current_key)
-        pipe.get(previous_key)
-        _, count, before = pipe.execute()
-        return int(count), int(before or 0)
+        script = _scripts.get(id(cache))
+        if script is None:
+            script = _scripts[id(cache)] = client.register_script(_COUNT_SCRIPT)
+        keys = [cache.make_and_validate_key(current), cache.make_and_validate_key(previous)]
+        count, before = script(keys=keys, args=[ttl], client=client)
+        return int(count), int(before)
     cache.add(current, 0, ttl)
     try:
         count = cache.incr(current)
@@ -56,7 +69,7 @@ def count_in_window(cache, current: str, previous: str, ttl: int) -> tuple[int, 
 
 
 def uncount(cache, current: str) -> None:
-    client = _redis_client(cache)
+    cache, client = _redis_client(cache)
     try:
         if client is not None:
             client.decr(cache.make_and_validate_key(current))

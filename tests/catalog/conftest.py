@@ -8,7 +8,7 @@ from itertools import count
 
 import pytest
 
-from stockflow.catalog import services
+from stockflow.catalog import bundle_services, services
 from stockflow.catalog.models import (
     BundleComponent,
     Product,
@@ -17,6 +17,7 @@ from stockflow.catalog.models import (
     Supplier,
     Warehouse,
 )
+from stockflow.inventory import catalog_stock
 from stockflow.inventory.models import LedgerEntry, Sale, StockLevel
 from stockflow.inventory.services import record_initial_stock
 from stockflow.tenancy.models import Company
@@ -53,7 +54,7 @@ def make_product(
 ) -> Product:
     if warehouse is None and not is_bundle:
         warehouse = make_warehouse(company)
-    return services.create_product(
+    return catalog_stock.create_product(
         company_id=company.pk,
         name=extra.pop("name", "Widget"),
         sku=sku or f"SKU-{next(_seq)}",
@@ -70,7 +71,9 @@ def make_bundle(company: Company, sku: str | None = None, **extra) -> Product:
 
 
 def add_component(bundle: Product, component: Product, quantity: int = 1) -> BundleComponent:
-    return services.add_bundle_component(bundle=bundle, component=component, quantity=quantity)
+    return bundle_services.add_bundle_component(
+        bundle=bundle, component=component, quantity=quantity
+    )
 
 
 def stock_in(product: Product, warehouse: Warehouse, quantity: int):

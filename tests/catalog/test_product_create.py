@@ -5,6 +5,7 @@ Every refused request checks that the database is exactly as before."""
 from __future__ import annotations
 
 from decimal import Decimal
+from urllib.parse import urlencode
 
 import pytest
 
@@ -209,11 +210,17 @@ def test_malformed_bodies_are_400(tenant_a, warehouse_a, text):
     assert catalog_state() == before
 
 
-def test_form_encoded_body_is_validated_too(tenant_a, warehouse_a):
+@pytest.mark.parametrize("form", ["multipart", "urlencoded"])
+def test_form_bodies_are_415_the_api_reads_json_only(tenant_a, warehouse_a, form):
     before = catalog_state()
-    response = tenant_a.admin.post(URL, {"name": "Widget A"})  # multipart, most fields missing
-    error = refused(response, 400, "validation_error", before)
-    assert {"sku", "price", "warehouse_id", "initial_quantity"} <= set(error["fields"])
+    fields = {key: str(value) for key, value in body(warehouse_a).items()}
+    if form == "multipart":
+        response = tenant_a.admin.post(URL, fields, format="multipart")
+    else:
+        response = tenant_a.admin.post(
+            URL, urlencode(fields), content_type="application/x-www-form-urlencoded"
+        )
+    refused(response, 415, "unsupported_media_type", before)
 
 
 # --- fault: SKU uniqueness not enforced ------------------------------------------------------
@@ -276,14 +283,14 @@ def test_product_lives_in_many_warehouses_through_stock_levels(tenant_a, warehou
 
 
 def test_failure_after_the_product_insert_leaves_nothing(tenant_a, warehouse_a, monkeypatch):
-    from stockflow.catalog import services
+    from stockflow.inventory import catalog_stock
     from stockflow.inventory.services import record_initial_stock
 
     def record_then_fail(**kwargs):
         record_initial_stock(**kwargs)  # the stock level and ledger entry are written...
         raise RuntimeError("disk full")  # ...and then something breaks
 
-    monkeypatch.setattr(services, "record_initial_stock", record_then_fail)
+    monkeypatch.setattr(catalog_stock, "record_initial_stock", record_then_fail)
     before = catalog_state()
 
     response = tenant_a.admin.post(URL, body(warehouse_a), format="json")
@@ -294,14 +301,14 @@ def test_failure_after_the_product_insert_leaves_nothing(tenant_a, warehouse_a, 
 
 
 def test_refused_stock_leaves_no_product(tenant_a, warehouse_a, monkeypatch):
-    from stockflow.catalog import services
+    from stockflow.inventory import catalog_stock
 
     def refuse(**kwargs):
         from stockflow.api.errors import Conflict
 
         raise Conflict("stock refused")
 
-    monkeypatch.setattr(services, "record_initial_stock", refuse)
+    monkeypatch.setattr(catalog_stock, "record_initial_stock", refuse)
     before = catalog_state()
     refused(tenant_a.admin.post(URL, body(warehouse_a), format="json"), 409, "conflict", before)
 

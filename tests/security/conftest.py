@@ -25,6 +25,7 @@ from schemathesis.specs.openapi.checks import (
 
 from stockflow.accounts.models import Invitation
 from stockflow.api.models import IdempotencyKey
+from stockflow.catalog import bundle_services
 from stockflow.catalog import services as catalog
 from stockflow.catalog.models import (
     BundleComponent,
@@ -34,6 +35,7 @@ from stockflow.catalog.models import (
     Supplier,
     Warehouse,
 )
+from stockflow.inventory import catalog_stock
 from stockflow.inventory import services as inventory
 from stockflow.inventory.models import LedgerEntry, Sale, StockLevel, StockMovement
 from stockflow.tenancy.models import ApiToken, Company, Membership, Role
@@ -130,7 +132,7 @@ def build_shop(tenant: Tenant, marker: str) -> Shop:
     )
 
     def product(sku: str, quantity: int | None, **extra) -> Product:
-        return catalog.create_product(
+        return catalog_stock.create_product(
             company_id=company.pk,
             name=f"{marker} {sku}",
             sku=f"{marker}-{sku}",
@@ -144,8 +146,8 @@ def build_shop(tenant: Tenant, marker: str) -> Shop:
     mug = product("MUG", 100, product_type=kind)
     coffee = product("COFFEE", 50, low_stock_threshold=60)
     gift = product("GIFT", None, is_bundle=True)
-    line = catalog.add_bundle_component(bundle=gift, component=mug, quantity=1)
-    catalog.add_bundle_component(bundle=gift, component=coffee, quantity=2)
+    line = bundle_services.add_bundle_component(bundle=gift, component=mug, quantity=1)
+    bundle_services.add_bundle_component(bundle=gift, component=coffee, quantity=2)
     supplier = catalog.create_supplier(
         company=company, name=f"{marker} supplies", contact_email=f"{marker.lower()}@example.com"
     )

@@ -19,7 +19,9 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from rest_framework.test import APIClient
 
+from stockflow.catalog import bundle_services
 from stockflow.catalog import services as catalog
+from stockflow.inventory import catalog_stock
 from stockflow.tenancy.models import ROLE_RANK, Membership, Role
 from stockflow.tenancy.services import issue_token
 from tests.factories import PASSWORD, assert_error, make_invitation, make_tenant, make_user
@@ -52,7 +54,7 @@ def fresh_supplier(a: Shop):
 
 
 def fresh_bundle(a: Shop):
-    return catalog.create_product(
+    return catalog_stock.create_product(
         company_id=a.company.pk,
         name="Spare bundle",
         sku=f"ACME-SPARE-{next(_seq)}",
@@ -316,7 +318,9 @@ WRITES: dict[tuple[str, str], tuple[str, Build]] = {
         lambda a, role: Write(
             "/api/bundle-components/"
             + str(
-                catalog.add_bundle_component(bundle=fresh_bundle(a), component=a.mug, quantity=1).pk
+                bundle_services.add_bundle_component(
+                    bundle=fresh_bundle(a), component=a.mug, quantity=1
+                ).pk
             )
         ),
     ),

@@ -35,28 +35,33 @@ local count = redis.call('INCR', KEYS[1])
 if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
 return {count, tonumber(redis.call('GET', KEYS[2]) or '0')}
 """
-_scripts: dict[int, object] = {}
+# Per cache instance (one per thread): its Redis client and the registered script. Django
+# builds a new client object on every cache call, which costs more than the round trip.
+_clients: dict[int, tuple[object, tuple]] = {}
 
 
 def _redis_client(cache):
+    """(the cache, its Redis client and script), or (the cache, None) for another backend."""
     if isinstance(cache, ConnectionProxy):  # django.core.cache.cache: the real one
         cache = caches[DEFAULT_CACHE_ALIAS]
-    if isinstance(cache, RedisCache):
+    if not isinstance(cache, RedisCache):
+        return cache, None
+    found = _clients.get(id(cache))
+    if found is None or found[0] is not cache:
         # Django's cache API has no "increment and set the expiry" in one call (its incr
         # is two round trips); its Redis client runs a script in one.
-        return cache, cache._cache.get_client(write=True)
-    return cache, None
+        client = cache._cache.get_client(write=True)
+        found = _clients[id(cache)] = (cache, (client, client.register_script(_COUNT_SCRIPT)))
+    return cache, found[1]
 
 
 def count_in_window(cache, current: str, previous: str, ttl: int) -> tuple[int, int]:
     """Add one to the ``current`` counter (created with ``ttl`` seconds to live); return it
     and the ``previous`` counter (0 when absent)."""
-    cache, client = _redis_client(cache)
-    if client is not None:
-        script = _scripts.get(id(cache))
-        if script is None:
-            script = _scripts[id(cache)] = client.register_script(_COUNT_SCRIPT)
-        keys = [cache.make_and_validate_key(current), cache.make_and_validate_key(previous)]
+    cache, redis = _redis_client(cache)
+    if redis is not None:
+        client, script = redis
+        keys = [cache.make_key(current), cache.make_key(previous)]
         count, before = script(keys=keys, args=[ttl], client=client)
         return int(count), int(before)
     cache.add(current, 0, ttl)
@@ -69,10 +74,10 @@ def count_in_window(cache, current: str, previous: str, ttl: int) -> tuple[int, 
 
 
 def uncount(cache, current: str) -> None:
-    cache, client = _redis_client(cache)
+    cache, redis = _redis_client(cache)
     try:
-        if client is not None:
-            client.decr(cache.make_and_validate_key(current))
+        if redis is not None:
+            redis[0].decr(cache.make_key(current))
         else:
             cache.decr(current)
     except ValueError:

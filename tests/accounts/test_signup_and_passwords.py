@@ -162,3 +162,18 @@ def test_password_change():
     assert login("changer", spaced).status_code == 201
     assert_error(login("changer", STRONG), 401, "authentication_failed")
     assert_error(APIClient().post("/api/me/password", {}, format="json"), 401, "not_authenticated")
+
+
+def test_a_password_change_in_the_browser_keeps_its_session_and_ends_the_others():
+    user = make_user("browser")
+    this, other = APIClient(), APIClient()
+    assert this.login(username="browser", password=PASSWORD)
+    assert other.login(username="browser", password=PASSWORD)
+    response = this.post(
+        "/api/me/password", {"current_password": PASSWORD, "new_password": STRONG}, format="json"
+    )
+    assert response.status_code == 204, response.content
+    assert this.get("/api/me").status_code == 200
+    assert_error(other.get("/api/me"), 401, "not_authenticated")
+    user.refresh_from_db()
+    assert user.check_password(STRONG)

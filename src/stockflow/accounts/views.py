@@ -5,6 +5,7 @@ from django.contrib.auth import update_session_auth_hash
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, permissions, serializers, status
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -205,6 +206,7 @@ class PasswordChangeView(APIView):
             raise serializers.ValidationError({"current_password": ["Wrong password."]})
         check_password_strength(data["new_password"], field="new_password", user=user)
         services.set_password(user, data["new_password"])
-        if hasattr(request, "session"):
+        if isinstance(request.successful_authenticator, SessionAuthentication):
+            # The browser's session stays signed in; every other session is signed out.
             update_session_auth_hash(request._request, user)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: install run test lint format migrate demo bench-data clean
+.PHONY: install run serve test lint format migrate demo bench-data clean
 
 install: $(VENV)/.installed
 
@@ -16,6 +16,10 @@ $(VENV)/.installed: pyproject.toml
 
 run: install
 	PORT=$(PORT) bash scripts/run.sh
+
+# Production on PostgreSQL (README, section Production): settings from the environment.
+serve: install
+	bash scripts/serve.sh
 
 test: install
 	bash scripts/test.sh

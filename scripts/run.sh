@@ -11,6 +11,13 @@ export DEBUG="${DEBUG:-1}"
 export STOCKFLOW_WEBHOOK_ALLOW_PRIVATE="${STOCKFLOW_WEBHOOK_ALLOW_PRIVATE:-1}"
 unset DATABASE_URL
 
+# Development settings in a git-ignored .env, which settings.py reads: `manage.py` commands
+# run by hand afterwards (verify_stock, createsuperuser) work without any variable.
+if [ ! -f .env ]; then
+  printf '# Written by make run: development settings (DEBUG on, SQLite).\nDEBUG=1\nSECRET_KEY=%s\n' \
+    "$($PY -c 'import secrets; print(secrets.token_urlsafe(50))')" >.env
+fi
+
 $PY manage.py migrate --noinput
 $PY manage.py demo --port "$PORT"
 

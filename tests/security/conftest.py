@@ -23,6 +23,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from stockflow.accounts.models import Invitation
 from stockflow.api.models import IdempotencyKey
 from stockflow.catalog import bundle_services
 from stockflow.catalog import services as catalog
@@ -40,7 +41,7 @@ from stockflow.inventory.models import LedgerEntry, Sale, StockEvent, StockLevel
 from stockflow.notifications import services as notifications
 from stockflow.notifications.models import WebhookDelivery, WebhookEndpoint
 from stockflow.tenancy.models import ApiToken, Company, Membership, Role
-from tests.factories import Tenant
+from tests.factories import Tenant, make_invitation
 
 # What the security tests exercised, printed in the terminal summary of the run.
 REPORT: dict[str, str] = {}
@@ -111,6 +112,7 @@ class Shop:
     webhook: WebhookEndpoint
     delivery: WebhookDelivery
     idempotency_key: IdempotencyKey
+    invitation: Invitation
 
     @property
     def company(self) -> Company:
@@ -203,6 +205,7 @@ def build_shop(tenant: Tenant, marker: str) -> Shop:
         webhook=webhook,
         delivery=delivery,
         idempotency_key=idempotency_key,
+        invitation=make_invitation(company, email=f"invitee.{marker}@example.com"),
     )
 
 
@@ -252,6 +255,7 @@ def assert_tables_covered() -> None:
         StockEvent,
         WebhookEndpoint,
         WebhookDelivery,
+        Invitation,
     }
     assert expected <= set(tenant_models())
 

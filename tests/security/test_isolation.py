@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from rest_framework.test import APIClient
 
 from stockflow.tenancy.models import Role
@@ -32,6 +34,10 @@ from tests.security.routes import api_routes, route_methods
 pytestmark = pytest.mark.django_db
 
 MISSING_ID = 987_654_321
+
+
+def reset_uid(user) -> str:
+    return urlsafe_base64_encode(force_bytes(user.pk))
 
 
 @dataclass
@@ -79,6 +85,56 @@ PROBES: dict[tuple[str, str], Probe] = {
     ("/api/auth/tokens", "GET"): lambda a, b: [Try("/api/auth/tokens", status=200)],
     ("/api/auth/tokens/{pk}", "DELETE"): lambda a, b: [
         Try(f"/api/auth/tokens/{b.token(Role.OWNER).pk}")
+    ],
+    ("/api/signup", "POST"): lambda a, b: [
+        # A new company of its own, whatever B's names; B is untouched.
+        Try(
+            "/api/signup",
+            {
+                "username": "acme-founder",
+                "email": b.tenant.users[Role.OWNER].email,
+                "password": "walnut 7 cabinet door",
+                "company_name": "Acme spin-off",
+            },
+            status=201,
+            anonymous=True,
+        )
+    ],
+    ("/api/password-reset", "POST"): lambda a, b: [
+        Try(
+            "/api/password-reset",
+            {"email": b.tenant.users[Role.OWNER].email},
+            status=202,
+            anonymous=True,
+        )
+    ],
+    ("/api/password-reset/confirm", "POST"): lambda a, b: [
+        # B's owner's account with a made-up token.
+        Try(
+            "/api/password-reset/confirm",
+            {"uid": reset_uid(b.tenant.users[Role.OWNER]), "token": "1-x", "new_password": "p"},
+            status=400,
+            field="token",
+            anonymous=True,
+        )
+    ],
+    ("/api/me/password", "POST"): lambda a, b: [
+        # B's owner's password as the current one: only the caller's own account counts.
+        Try(
+            "/api/me/password",
+            {"current_password": "not-" + PASSWORD, "new_password": "walnut 7 cabinet door"},
+            status=400,
+            field="current_password",
+        )
+    ],
+    ("/api/invitations/accept", "POST"): lambda a, b: [
+        # The stored hash of B's invitation is not its token.
+        Try(
+            "/api/invitations/accept",
+            {"token": b.invitation.token_hash},
+            status=400,
+            field="token",
+        )
     ],
     # --- companies and members ---------------------------------------------------------------
     ("/api/companies", "GET"): lists("/api/companies"),
@@ -534,6 +590,29 @@ PROBES: dict[tuple[str, str], Probe] = {
             query={"product_type_id": b.kind.pk},
         ),
     ],
+    # --- invitations --------------------------------------------------------------------------
+    ("/api/companies/{company_pk}/invitations", "GET"): lambda a, b: [
+        Try(f"/api/companies/{b.company.pk}/invitations")
+    ],
+    ("/api/companies/{company_pk}/invitations", "POST"): lambda a, b: [
+        Try(
+            f"/api/companies/{b.company.pk}/invitations",
+            {"email": "spy@example.com", "role": "owner"},
+        )
+    ],
+    **{
+        (template, method): (
+            lambda a, b, template=template: [
+                Try(template.format(company_pk=company.pk, pk=b.invitation.pk))
+                for company in (b.company, a.company)
+            ]
+        )
+        for template, method in [
+            ("/api/companies/{company_pk}/invitations/{pk}", "GET"),
+            ("/api/companies/{company_pk}/invitations/{pk}", "DELETE"),
+            ("/api/companies/{company_pk}/invitations/{pk}/resend", "POST"),
+        ]
+    },
     # --- schema and documentation: public, no tenant data ------------------------------------
     ("/api/schema/", "GET"): lambda a, b: [Try("/api/schema/", status=200)],
     ("/api/docs/", "GET"): lambda a, b: [Try("/api/docs/", status=200)],
@@ -664,6 +743,8 @@ def test_head_and_options_do_not_tell_another_company_from_a_missing_one(shop_a,
         "/api/webhook-deliveries/{pk}/retry": shop_b.delivery.pk,
         "/api/sales/{pk}": shop_b.sale.pk,
         "/api/auth/tokens/{pk}": shop_b.token(Role.OWNER).pk,
+        "/api/companies/{company_pk}/invitations/{pk}": shop_b.invitation.pk,
+        "/api/companies/{company_pk}/invitations/{pk}/resend": shop_b.invitation.pk,
     }
     checked = 0
     for route in api_routes():

@@ -14,6 +14,9 @@ from decimal import Decimal
 from itertools import count
 
 import pytest
+from django.contrib.auth.tokens import default_token_generator
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from rest_framework.test import APIClient
 
 from stockflow.catalog import bundle_services
@@ -22,7 +25,7 @@ from stockflow.inventory import catalog_stock
 from stockflow.notifications import services as notifications
 from stockflow.tenancy.models import ROLE_RANK, Membership, Role
 from stockflow.tenancy.services import issue_token
-from tests.factories import PASSWORD, assert_error, make_user
+from tests.factories import PASSWORD, assert_error, make_invitation, make_tenant, make_user
 from tests.security.conftest import REPORT, Shop, assert_documented, company_rows
 from tests.security.routes import UNSAFE_METHODS, route_methods
 
@@ -76,6 +79,11 @@ def members(a: Shop, pk: int | None = None) -> str:
     return base if pk is None else f"{base}/{pk}"
 
 
+def invitations(a: Shop) -> str:
+    return f"/api/companies/{a.company.pk}/invitations"
+
+
+STRONG = "walnut 7 cabinet door"
 ADMIN, STAFF, OWNER, ANYONE = Role.ADMIN, Role.STAFF, Role.OWNER, Role.VIEWER
 
 # (route template, method) → (the lowest role allowed, how to build the write).
@@ -117,6 +125,66 @@ WRITES: dict[tuple[str, str], tuple[str, Build]] = {
     ("/api/companies/{company_pk}/members/{pk}", "DELETE"): (
         OWNER,
         lambda a, role: Write(members(a, fresh_membership(a).pk)),
+    ),
+    ("/api/signup", "POST"): (
+        ANYONE,
+        lambda a, role: Write(
+            "/api/signup",
+            {
+                "username": f"founder{next(_seq)}",
+                "email": "founder@example.com",
+                "password": STRONG,
+                "company_name": "New",
+            },
+            anonymous=True,
+        ),
+    ),
+    ("/api/password-reset", "POST"): (
+        ANYONE,
+        lambda a, role: Write(
+            "/api/password-reset", {"email": a.tenant.users[role].email}, anonymous=True
+        ),
+    ),
+    ("/api/password-reset/confirm", "POST"): (
+        ANYONE,
+        lambda a, role: Write(
+            "/api/password-reset/confirm",
+            {
+                "uid": urlsafe_base64_encode(force_bytes(a.tenant.users[role].pk)),
+                "token": default_token_generator.make_token(a.tenant.users[role]),
+                "new_password": STRONG,
+            },
+            anonymous=True,
+        ),
+    ),
+    ("/api/me/password", "POST"): (
+        ANYONE,
+        lambda a, role: Write(
+            "/api/me/password", {"current_password": PASSWORD, "new_password": STRONG}
+        ),
+    ),
+    ("/api/invitations/accept", "POST"): (
+        ANYONE,
+        # Each role's user joins a company that invited them.
+        lambda a, role: Write(
+            "/api/invitations/accept",
+            {"token": make_invitation(make_tenant().company).token},
+        ),
+    ),
+    # Invitations: admin (an admin invites up to admin).
+    ("/api/companies/{company_pk}/invitations", "POST"): (
+        ADMIN,
+        lambda a, role: Write(
+            invitations(a), {"email": f"new{next(_seq)}@example.com", "role": "viewer"}
+        ),
+    ),
+    ("/api/companies/{company_pk}/invitations/{pk}", "DELETE"): (
+        ADMIN,
+        lambda a, role: Write(f"{invitations(a)}/{make_invitation(a.company).pk}"),
+    ),
+    ("/api/companies/{company_pk}/invitations/{pk}/resend", "POST"): (
+        ADMIN,
+        lambda a, role: Write(f"{invitations(a)}/{make_invitation(a.company).pk}/resend"),
     ),
     # Catalog: admin.
     ("/api/warehouses", "POST"): (
@@ -364,9 +432,14 @@ def test_the_matrix_gives_each_role_what_the_specification_says():
     assert {lowest[key] for key in members_routes} == {Role.OWNER}
     assert {lowest[key] for key in stock_routes} == {Role.STAFF}
     account = {("/api/auth/token", "POST"), ("/api/auth/tokens/{pk}", "DELETE")}
-    account.add(("/api/companies", "POST"))
+    account |= {("/api/companies", "POST"), ("/api/signup", "POST"), ("/api/me/password", "POST")}
+    account |= {("/api/password-reset", "POST"), ("/api/password-reset/confirm", "POST")}
+    account.add(("/api/invitations/accept", "POST"))
     account.add(("/api/companies/{company_id}/notification-preferences", "PUT"))
-    catalog_routes = set(WRITES) - members_routes - stock_routes - account
+    assert {lowest[key] for key in account} == {ANYONE}
+    invitation_routes = {key for key in WRITES if "/invitations" in key[0]} - account
+    assert {lowest[key] for key in invitation_routes} == {Role.ADMIN}
+    catalog_routes = set(WRITES) - members_routes - stock_routes - account - invitation_routes
     assert {lowest[key] for key in catalog_routes} == {Role.ADMIN}
 
 

@@ -351,6 +351,7 @@ WEBHOOK_MAX_RESPONSE_BYTES = 64 * 1024
 # Only for development and tests: endpoints on loopback, private or link-local addresses.
 WEBHOOK_ALLOW_PRIVATE = env_bool("STOCKFLOW_WEBHOOK_ALLOW_PRIVATE", False)
 
+
 def email_settings(environ) -> dict:
     """Django's EMAIL_* settings from ``EMAIL_URL`` or the EMAIL_* variables.
 

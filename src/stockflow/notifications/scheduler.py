@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from stockflow.notifications import services, tasks
 from stockflow.notifications.models import ScheduledJob
+from stockflow.ops import heartbeat
 
 logger = logging.getLogger("stockflow.worker")
 
@@ -54,6 +55,10 @@ def enqueue_due_jobs(now: datetime | None = None, jobs=PERIODIC_JOBS) -> list[st
     return enqueued
 
 
+# The worker's heartbeat (``/readyz``) is written at most this often.
+HEARTBEAT_EVERY = timedelta(seconds=5)
+
+
 def tick(now: datetime | None = None) -> None:
     services.dispatch_new_events(now)
     enqueue_due_jobs(now)
@@ -69,10 +74,15 @@ class Scheduler(threading.Thread):
         self.stopped = threading.Event()
 
     def run(self) -> None:
+        last_beat = None
         while not self.stopped.is_set():
             try:
                 close_old_connections()
                 tick()
+                now = timezone.now()
+                if last_beat is None or now - last_beat >= HEARTBEAT_EVERY:
+                    heartbeat.beat(heartbeat.WORKER, now)
+                    last_beat = now
             except Exception:
                 logger.exception("Scheduler tick failed")
             self.stopped.wait(self.interval)

@@ -38,6 +38,7 @@ from stockflow.notifications.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from stockflow.ops import metrics
 from stockflow.tenancy.models import Membership, Role
 
 # How far back the dispatcher looks for events not handed out: longer than any stock
@@ -343,7 +344,11 @@ def _record_attempt(
             transaction.on_commit(
                 partial(_enqueue, [delivery.pk], run_after=changes["next_attempt_at"])
             )
-    return changes.get("status", DeliveryStatus.PENDING)
+    status = changes.get("status", DeliveryStatus.PENDING)
+    metrics.WEBHOOK_DELIVERIES.labels(
+        "delivered" if outcome.ok else ("retry" if status == DeliveryStatus.PENDING else "failed")
+    ).inc()
+    return status
 
 
 def _note_endpoint_health(endpoint: WebhookEndpoint, ok: bool, now: datetime) -> None:

@@ -53,8 +53,20 @@ def gauge(name: str, documentation: str, labels=(), mode: str = "livesum") -> Ga
     return _get_or_create(Gauge, name, documentation, labels, multiprocess_mode=mode)
 
 
+_scrape_hooks: list = []
+
+
+def on_scrape(hook) -> None:
+    """Run ``hook()`` before each exposition: for gauges read from the database at scrape
+    time (the task queue), whichever process answers ``/metrics``."""
+    if hook not in _scrape_hooks:
+        _scrape_hooks.append(hook)
+
+
 def exposition() -> tuple[bytes, str]:
     """The text format of every metric (of every process under gunicorn)."""
+    for hook in _scrape_hooks:
+        hook()
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
@@ -87,4 +99,20 @@ DB_POOL_CONNECTIONS = gauge(
     "stockflow_db_pool_connections",
     "Connections of the database pools (all processes): open, idle, and requests waiting.",
     ["state"],
+)
+WEBHOOK_DELIVERIES = counter(
+    "stockflow_webhook_delivery_attempts_total",
+    "Webhook delivery attempts by outcome: delivered, retry (failed, another attempt is due), "
+    "failed (failed, no attempt left).",
+    ["outcome"],
+)
+TASK_QUEUE_DEPTH = gauge(
+    "stockflow_task_queue_depth",
+    "Tasks of the database queue ready to run now.",
+    mode="livemax",
+)
+TASK_QUEUE_OLDEST_AGE = gauge(
+    "stockflow_task_queue_oldest_age_seconds",
+    "Age of the oldest task ready to run (0 when the queue is empty).",
+    mode="livemax",
 )

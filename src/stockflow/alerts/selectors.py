@@ -17,7 +17,7 @@ What the query decides (SPEC §3.2), candidates first:
   ``catalog.selectors.bundle_leaf_components``); a candidate then adds, for each bundle
   containing it, that bundle's units sold in the warehouse times the quantity. A candidate
   without demand is no alert. A (product, warehouse) without a stock level is not checked:
-  every sale takes its units from an existing stock level (``inventory.services``), and a
+  every sale takes its units from an existing stock level (``inventory.sales``), and a
   product with sales cannot be deleted, so a product that sold somewhere has a level there.
 * ``days_until_stockout`` = floor(current_stock / (units_sold / days)), computed as
   ``(current_stock * days) / units_sold`` on non-negative integers, where integer division
@@ -42,6 +42,7 @@ from typing import TypedDict
 
 from django.db import connection
 
+from stockflow.api.limits import BIGINT_MAX  # "no limit" for LIMIT
 from stockflow.catalog.models import (
     BundleComponent,
     Product,
@@ -51,9 +52,6 @@ from stockflow.catalog.models import (
 )
 from stockflow.catalog.selectors import MAX_BUNDLE_DEPTH
 from stockflow.inventory.models import Sale, StockLevel
-
-# Upper bound of a PostgreSQL bigint (and an SQLite integer): "no limit" for LIMIT.
-BIGINT_MAX = 2**63 - 1
 
 
 class SupplierRow(TypedDict):

@@ -34,7 +34,7 @@ from stockflow.catalog.models import (
 from stockflow.catalog.selectors import MAX_BUNDLE_DEPTH, BundleGraph
 from stockflow.inventory.locking import lock_effective_thresholds, lock_stock_levels_inheriting
 from stockflow.inventory.models import StockLevel
-from stockflow.inventory.services import record_initial_stock
+from stockflow.inventory.movements import record_initial_stock
 from stockflow.tenancy.models import Company
 
 # Units of one stock-holding product that one unit of a bundle may consume, nested bundles

@@ -29,13 +29,15 @@ no-op on SQLite).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from stockflow.api.sqlparams import datetime_param
 from stockflow.catalog.models import Product, ProductType, Warehouse
 from stockflow.inventory.models import StockLevel
 
@@ -49,6 +51,8 @@ class LockedLevel:
     product_id: int
     warehouse_id: int
     quantity: int
+    # Columns a ``LevelGuard`` asked ``change_stock_level`` to return.
+    extra: tuple = ()
 
 
 def _sorted_unique(keys: Iterable[LevelKey]) -> list[LevelKey]:
@@ -70,7 +74,7 @@ def ensure_stock_levels(keys: Iterable[LevelKey]) -> None:
     if not keys:
         return
     pairs_sql = " OR ".join(["(p.id = %s AND w.id = %s)"] * len(keys))
-    params: list = [timezone.now()]
+    params: list = [datetime_param(timezone.now())]
     for product_id, warehouse_id in keys:
         params += [product_id, warehouse_id]
     level_table = StockLevel._meta.db_table
@@ -184,22 +188,48 @@ def lock_stock_levels(keys: Iterable[LevelKey]) -> dict[LevelKey, LockedLevel]:
     return {(row[1], row[2]): LockedLevel(*row) for row in rows}
 
 
-def change_stock_level(key: LevelKey, change: int) -> LockedLevel | None:
-    """Add ``change`` (negative to take stock out) to one stock level if the result stays
-    non-negative, locking the row for the rest of the transaction; one statement.
+@dataclass(frozen=True, slots=True)
+class LevelGuard:
+    """More conditions for ``change_stock_level``, checked by the same statement: tables
+    joined (``FROM``), a condition over them and the level's table (named by its table
+    name), its parameters, and more columns to return (``LockedLevel.extra``)."""
 
-    Returns the level after the change, or ``None`` when the level does not exist or holds
-    too little (nothing was changed then)."""
+    tables: str
+    condition: str
+    params: Sequence
+    returning: str
+
+
+def change_stock_level(
+    key: LevelKey, change: int, *, guard: LevelGuard | None = None, now: datetime | None = None
+) -> LockedLevel | None:
+    """Add ``change`` (negative to take stock out) to one stock level if the result stays
+    non-negative (and ``guard``'s conditions hold), locking the row for the rest of the
+    transaction; one statement. ``now`` (default: the current time) is its ``updated_at``.
+
+    Returns the level after the change, or ``None`` when the level does not exist, holds
+    too little or fails the guard (nothing was changed then)."""
     product_id, warehouse_id = key
+    level = StockLevel._meta.db_table
+    params = [change, datetime_param(now or timezone.now())]
+    joined = condition = returning = ""
+    if guard is not None:
+        joined = f"FROM {guard.tables}"
+        condition = f"AND {guard.condition}"
+        returning = f", {guard.returning}"
     sql = f"""
-        UPDATE {StockLevel._meta.db_table}
-        SET quantity = quantity + %s, updated_at = %s
-        WHERE product_id = %s AND warehouse_id = %s AND quantity + %s >= 0
-        RETURNING id, quantity
+        UPDATE {level} SET quantity = {level}.quantity + %s, updated_at = %s
+        {joined}
+        WHERE {level}.product_id = %s AND {level}.warehouse_id = %s
+          AND {level}.quantity + %s >= 0 {condition}
+        RETURNING {level}.id, {level}.quantity{returning}
     """
+    params += [product_id, warehouse_id, change]
+    if guard is not None:
+        params += guard.params
     with connection.cursor() as cursor:
-        cursor.execute(sql, [change, timezone.now(), product_id, warehouse_id, change])
+        cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:
         return None
-    return LockedLevel(id=row[0], product_id=product_id, warehouse_id=warehouse_id, quantity=row[1])
+    return LockedLevel(row[0], product_id, warehouse_id, row[1], tuple(row[2:]))

@@ -33,13 +33,14 @@ class ReferenceType(models.TextChoices):
 
 
 class StockLevel(models.Model):
-    """Units of one product in one warehouse. Changed only by ``inventory.services``.
+    """Units of one product in one warehouse. Changed only by the services
+    (``inventory.movements``, ``inventory.sales``).
 
     ``low_stock_threshold`` is the product's effective threshold (its own, else its product
     type's; null: none), copied here so that the levels below it form a small partial index
     (``stock_level_low``) that the low-stock report starts from. The services keep it equal
     to the effective one in the transaction that changes it: level creation
-    (``locking.ensure_stock_levels``, ``services.record_initial_stock``), a product's
+    (``locking.ensure_stock_levels``, ``movements.record_initial_stock``), a product's
     threshold or type, a product type's threshold (``catalog.services``). ``verify_stock``
     checks it.
 

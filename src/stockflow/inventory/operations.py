@@ -93,7 +93,7 @@ class StockRule:
         if isinstance(self.expected, tuple):
             other, attribute = self.expected
             return value == getattr(objects[other], attribute)
-        return value is self.expected
+        return value == self.expected
 
     def sql(self, aliases: dict[str, str]) -> str:
         column = _column(aliases, self.subject, self.attribute)

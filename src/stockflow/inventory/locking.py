@@ -201,11 +201,17 @@ class LevelGuard:
 
 
 def change_stock_level(
-    key: LevelKey, change: int, *, guard: LevelGuard | None = None, now: datetime | None = None
+    key: LevelKey,
+    change: int,
+    *,
+    guard: LevelGuard | None = None,
+    now: datetime | None = None,
+    cursor=None,
 ) -> LockedLevel | None:
     """Add ``change`` (negative to take stock out) to one stock level if the result stays
     non-negative (and ``guard``'s conditions hold), locking the row for the rest of the
-    transaction; one statement. ``now`` (default: the current time) is its ``updated_at``.
+    transaction; one statement, on ``cursor`` if given (a caller running more statements
+    saves opening one). ``now`` (default: the current time) is its ``updated_at``.
 
     Returns the level after the change, or ``None`` when the level does not exist, holds
     too little or fails the guard (nothing was changed then)."""
@@ -227,7 +233,11 @@ def change_stock_level(
     params += [product_id, warehouse_id, change]
     if guard is not None:
         params += guard.params
-    with connection.cursor() as cursor:
+    if cursor is None:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+    else:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import cache
 from typing import Protocol
 
 from django.conf import settings
@@ -137,15 +138,17 @@ def record_sale(
     with transaction.atomic(savepoint=False):
         level, refusal = _take_from_one_level(key, quantity, now)
         if refusal is None:
-            return _write_level_sale(
-                level,
-                company_id=product.company_id,
-                quantity=quantity,
-                unit_price=unit_price,
-                sold_at=sold_at,
-                actor=actor,
-                now=now,
-            )
+            with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+                return _write_level_sale(
+                    cursor,
+                    level,
+                    company_id=product.company_id,
+                    quantity=quantity,
+                    unit_price=unit_price,
+                    sold_at=sold_at,
+                    actor=actor,
+                    now=now,
+                )
     raise refusal
 
 
@@ -160,14 +163,14 @@ def _sell_plain_level(
     check_quantity(quantity)
     now = timezone.now()
     db = connections[DEFAULT_DB_ALIAS]
-    with transaction.atomic(savepoint=False):
-        level = locking.change_stock_level(
-            key, -quantity, guard=_plain_level_guard(db, scope, role), now=now
-        )
+    guard = _plain_level_guard(db, scope, role)
+    with transaction.atomic(savepoint=False), db.cursor() as cursor:
+        level = locking.change_stock_level(key, -quantity, guard=guard, now=now, cursor=cursor)
         if level is None:
             return None
         company_id, price = level.extra
         return _write_level_sale(
+            cursor,
             level,
             company_id=company_id,
             quantity=quantity,
@@ -182,25 +185,27 @@ def _plain_level_guard(db, scope: TenantScope, role: str) -> LevelGuard:
     """The conditions of the fast path beyond the level's stock: the level belongs to a
     company where the caller has ``role``, its product and warehouse (same company) meet
     ``MAY_HOLD_STOCK``. Returns the level's company and its product's price."""
+    tables, joins, returning = _plain_level_sql(db.vendor)
+    companies, company_ids = scope.sql_condition(f"{StockLevel._meta.db_table}.company_id", role)
+    return LevelGuard(tables, f"{companies} AND {joins}", company_ids, returning)
+
+
+@cache
+def _plain_level_sql(vendor: str) -> tuple[str, str, str]:
+    """The fixed parts of the fast path's guard: tables, conditions, returned columns."""
     level = StockLevel._meta.db_table
     product = Product._meta.db_table
-    companies, company_ids = scope.sql_condition(f"{level}.company_id", role)
+    rules = stock_rules_sql(MAY_HOLD_STOCK, product="p", warehouse="w")
+    joins = f"""p.id = {level}.product_id AND p.company_id = {level}.company_id
+          AND w.id = {level}.warehouse_id AND w.company_id = {level}.company_id
+          AND {rules}"""
     # SQLite's RETURNING cannot name the tables of UPDATE … FROM: a subquery reads the price.
     price = (
         "p.price"
-        if db.vendor == "postgresql"
+        if vendor == "postgresql"
         else f"(SELECT price FROM {product} WHERE id = {level}.product_id)"
     )
-    rules = stock_rules_sql(MAY_HOLD_STOCK, product="p", warehouse="w")
-    return LevelGuard(
-        tables=f"{product} p, {Warehouse._meta.db_table} w",
-        condition=f"""{companies}
-          AND p.id = {level}.product_id AND p.company_id = {level}.company_id
-          AND w.id = {level}.warehouse_id AND w.company_id = {level}.company_id
-          AND {rules}""",
-        params=company_ids,
-        returning=f"{level}.company_id, {price}",
-    )
+    return f"{product} p, {Warehouse._meta.db_table} w", joins, f"{level}.company_id, {price}"
 
 
 def _price_from_db(db, value) -> Decimal:
@@ -300,6 +305,7 @@ def _loaded(model, **values):
 
 
 def _write_level_sale(
+    cursor,
     level: LockedLevel,
     *,
     company_id: int,
@@ -311,52 +317,51 @@ def _write_level_sale(
 ) -> StockOperationResult:
     """The rows of a sale from one level, whose units were taken already: the sale and its
     ledger entry, by both paths of ``sell``."""
-    db = connections[DEFAULT_DB_ALIAS]
-    with db.cursor() as cursor:
-        sale = _insert_sale(
-            cursor,
-            company_id=company_id,
-            product_id=level.product_id,
-            warehouse_id=level.warehouse_id,
-            quantity=quantity,
-            unit_price=unit_price,
-            sold_at=sold_at,
-            actor=actor,
-            now=now,
-        )
-        cursor.execute(
-            _INSERT_SALE_ENTRY,
-            [
-                company_id,
-                level.id,
-                level.product_id,
-                level.warehouse_id,
-                -quantity,
-                level.quantity,
-                LedgerReason.SALE.value,
-                ReferenceType.SALE.value,
-                sale.id,
-                sale.created_by_id,
-                datetime_param(now, db),
-            ],
-        )
-        entry = _loaded(
-            LedgerEntry,
-            id=cursor.fetchone()[0],
-            company_id=company_id,
-            stock_level_id=level.id,
-            product_id=level.product_id,
-            warehouse_id=level.warehouse_id,
-            change=-quantity,
-            quantity_after=level.quantity,
-            reason=LedgerReason.SALE.value,
-            adjustment_reason="",
-            reference_type=ReferenceType.SALE.value,
-            reference_id=sale.id,
-            actor_id=sale.created_by_id,
-            note="",
-            created_at=now,
-        )
+    db = cursor.db
+    sale = _insert_sale(
+        cursor,
+        company_id=company_id,
+        product_id=level.product_id,
+        warehouse_id=level.warehouse_id,
+        quantity=quantity,
+        unit_price=unit_price,
+        sold_at=sold_at,
+        actor=actor,
+        now=now,
+    )
+    cursor.execute(
+        _INSERT_SALE_ENTRY,
+        [
+            company_id,
+            level.id,
+            level.product_id,
+            level.warehouse_id,
+            -quantity,
+            level.quantity,
+            LedgerReason.SALE.value,
+            ReferenceType.SALE.value,
+            sale.id,
+            sale.created_by_id,
+            datetime_param(now, db),
+        ],
+    )
+    entry = _loaded(
+        LedgerEntry,
+        id=cursor.fetchone()[0],
+        company_id=company_id,
+        stock_level_id=level.id,
+        product_id=level.product_id,
+        warehouse_id=level.warehouse_id,
+        change=-quantity,
+        quantity_after=level.quantity,
+        reason=LedgerReason.SALE.value,
+        adjustment_reason="",
+        reference_type=ReferenceType.SALE.value,
+        reference_id=sale.id,
+        actor_id=sale.created_by_id,
+        note="",
+        created_at=now,
+    )
     return StockOperationResult(sale, [entry])
 
 

@@ -63,7 +63,9 @@ class LevelChange:
 
 @dataclass
 class StockOperationResult:
-    """What an operation wrote: its document (a Sale or a StockMovement) and ledger entries."""
+    """What an operation wrote: its document (a Sale or a StockMovement) and ledger entries.
+    The fast path of ``sales.sell`` gives records of the rows instead of model instances (the
+    same attributes, which is all its answer needs)."""
 
     document: Sale | StockMovement
     ledger_entries: list[LedgerEntry]

@@ -9,7 +9,6 @@ hot paths.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import cache
 
 from rest_framework import serializers
@@ -268,28 +267,35 @@ class MovementResultSerializer(MovementSerializer):
 
 
 @cache
-def _rendering(serializer_class: type[serializers.Serializer]) -> list[tuple[str, list, Callable]]:
+def _rendering(serializer_class: type[serializers.Serializer]) -> list[tuple]:
     """How ``serializer_class`` renders an object, read once from its own fields: for each
-    readable field, its name, the attributes its value is read through (``source``) and its
-    ``to_representation``. Only flat serializers of plain fields (this module's output
+    readable field, its name, the attributes its value is read through (``source``), its
+    ``to_representation`` and the type of value it represents unchanged. Only flat serializers of plain fields (this module's output
     serializers) qualify."""
     rendering = []
     for field in serializer_class()._readable_fields:
         if isinstance(field, serializers.BaseSerializer | serializers.SerializerMethodField):
             raise TypeError(f"{serializer_class.__name__}.{field.field_name} is not a plain field")
-        rendering.append((field.field_name, field.source_attrs, field.to_representation))
+        # These fields represent a value of exactly this type as the value itself.
+        unchanged = _UNCHANGED.get(type(field))
+        rendering.append((field.field_name, field.source_attrs, field.to_representation, unchanged))
     return rendering
+
+
+_UNCHANGED = {serializers.IntegerField: int, serializers.CharField: str}
 
 
 def render(serializer_class: type[serializers.Serializer], instance) -> dict:
     """``serializer_class(instance).data``: the same keys, order, sources and formats, without
     DRF's generic per-field machinery (a stock operation's answer is a hot path)."""
     data = {}
-    for name, source, to_representation in _rendering(serializer_class):
+    for name, source, to_representation, unchanged in _rendering(serializer_class):
         value = instance
         for attribute in source:
             value = getattr(value, attribute)
-        data[name] = None if value is None else to_representation(value)
+        if value is not None and type(value) is not unchanged:
+            value = to_representation(value)
+        data[name] = value
     return data
 
 

@@ -40,7 +40,7 @@ def results(tenant_a, shop):
     yield (
         "fast sale",
         SaleSerializer,
-        sell(SaleRequestBody(plain, {}), actor=staff, scope=scope, role=Role.STAFF),
+        sell(SaleRequestBody(plain, dict), actor=staff, scope=scope, role=Role.STAFF),
     )
     yield (
         "sale",
@@ -101,7 +101,7 @@ def test_the_fast_path_result_is_the_stored_rows(tenant_a, shop):
     staff = tenant_a.users["staff"]
     scope = TenantScope(staff, {shop.company.id: Role.STAFF})
     plain = {"product_id": shop.mug.id, "warehouse_id": shop.main.id, "quantity": 2}
-    result = sell(SaleRequestBody(plain, {}), actor=staff, scope=scope, role=Role.STAFF)
+    result = sell(SaleRequestBody(plain, dict), actor=staff, scope=scope, role=Role.STAFF)
     stored = StockOperationResult(
         Sale.objects.get(pk=result.document.id),
         list(LedgerEntry.objects.filter(reference_type="sale", reference_id=result.document.id)),

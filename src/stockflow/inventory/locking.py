@@ -217,7 +217,7 @@ def change_stock_level(
     too little or fails the guard (nothing was changed then)."""
     product_id, warehouse_id = key
     level = StockLevel._meta.db_table
-    params = [change, datetime_param(now or timezone.now())]
+    params = [change, datetime_param(now or timezone.now(), cursor and cursor.db)]
     joined = condition = returning = ""
     if guard is not None:
         joined = f"FROM {guard.tables}"

@@ -9,6 +9,7 @@ hot paths.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 
 from rest_framework import serializers
@@ -177,9 +178,9 @@ class SaleRequestBody:
 
     __slots__ = ("_resolved", "context", "data", "plain")
 
-    def __init__(self, data, context: dict) -> None:
+    def __init__(self, data, context: Callable[[], dict]) -> None:
         self.data = data
-        self.context = context
+        self.context = context  # the serializer context, built only to resolve
         self.plain = plain_sale_input(data)
         self._resolved: dict | None = None
 
@@ -189,7 +190,7 @@ class SaleRequestBody:
 
     def resolve(self) -> dict:
         if self._resolved is None:
-            serializer = SaleInput(data=self.data, context=self.context)
+            serializer = SaleInput(data=self.data, context=self.context())
             serializer.is_valid(raise_exception=True)
             data = serializer.validated_data
             self._resolved = {
@@ -278,23 +279,39 @@ def _rendering(serializer_class: type[serializers.Serializer]) -> list[tuple]:
             raise TypeError(f"{serializer_class.__name__}.{field.field_name} is not a plain field")
         # These fields represent a value of exactly this type as the value itself.
         unchanged = _UNCHANGED.get(type(field))
-        rendering.append((field.field_name, field.source_attrs, field.to_representation, unchanged))
+        # Datetime fields of one format represent a datetime alike: once per result is enough.
+        same_as = None
+        if type(field) is serializers.DateTimeField:
+            same_as = (getattr(field, "format", None), getattr(field, "timezone", None))
+        rendering.append(
+            (field.field_name, field.source_attrs, field.to_representation, unchanged, same_as)
+        )
     return rendering
 
 
 _UNCHANGED = {serializers.IntegerField: int, serializers.CharField: str}
 
 
-def render(serializer_class: type[serializers.Serializer], instance) -> dict:
+def render(
+    serializer_class: type[serializers.Serializer], instance, memo: dict | None = None
+) -> dict:
     """``serializer_class(instance).data``: the same keys, order, sources and formats, without
     DRF's generic per-field machinery (a stock operation's answer is a hot path)."""
     data = {}
-    for name, source, to_representation, unchanged in _rendering(serializer_class):
+    for name, source, to_representation, unchanged, same_as in _rendering(serializer_class):
         value = instance
         for attribute in source:
             value = getattr(value, attribute)
-        if value is not None and type(value) is not unchanged:
+        if value is None or type(value) is unchanged:
+            pass
+        elif same_as is None or memo is None:
             value = to_representation(value)
+        else:
+            # An operation's times are often one and the same datetime.
+            key = (same_as, value)
+            if key not in memo:
+                memo[key] = to_representation(value)
+            value = memo[key]
         data[name] = value
     return data
 
@@ -303,8 +320,11 @@ def operation_result_data(result: StockOperationResult, serializer_class) -> dic
     """The body of a stock operation's 201: ``serializer_class`` (``SaleSerializer``,
     ``MovementSerializer``) for its document, with its ledger entries
     (``LedgerEntrySerializer``)."""
-    data = render(serializer_class, result.document)
-    data["ledger_entries"] = [render(LedgerEntrySerializer, e) for e in result.ledger_entries]
+    memo: dict = {}
+    data = render(serializer_class, result.document, memo)
+    data["ledger_entries"] = [
+        render(LedgerEntrySerializer, entry, memo) for entry in result.ledger_entries
+    ]
     return data
 
 

@@ -183,7 +183,7 @@ class SaleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSe
 
     @operation_schema(SaleInput, SaleResultSerializer)
     def create(self, request):
-        body = SaleRequestBody(request.data, self.get_serializer_context())
+        body = SaleRequestBody(request.data, self.get_serializer_context)
         # The company is needed (and the body resolved) only to claim an Idempotency-Key.
         return run_idempotent(request, body.company_id, partial(self._sell, body))
 

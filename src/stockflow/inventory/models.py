@@ -30,6 +30,7 @@ class ReferenceType(models.TextChoices):
     PRODUCT = "product", "Product creation"
     SALE = "sale", "Sale"
     MOVEMENT = "movement", "Stock movement"
+    IMPORT = "import", "Import"
 
 
 class StockLevel(models.Model):

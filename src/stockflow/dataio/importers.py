@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from django.utils import timezone
@@ -552,15 +552,18 @@ class SaleImporter(Importer):
         text = cells.text("sold_at", required=True)
         if not text:
             return None
-        moment = parse_datetime(text)
-        if moment is None:
-            day = parse_date(text)
-            moment = datetime(day.year, day.month, day.day) if day else None
+        try:
+            moment = parse_datetime(text)
+            day = None if moment else parse_date(text)
+        except ValueError:  # well formed, but no such day or time
+            moment = day = None
+        if day is not None:
+            moment = datetime(day.year, day.month, day.day)
         if moment is None:
             cells.fail("sold_at", "invalid", f"Not an ISO 8601 date or time: {text!r}.")
             return None
         if timezone.is_naive(moment):
-            moment = timezone.make_aware(moment, timezone.UTC)
+            moment = timezone.make_aware(moment, UTC)
         if moment > timezone.now():
             cells.fail("sold_at", "invalid", "A sale cannot be dated in the future.")
         return moment

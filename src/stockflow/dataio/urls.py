@@ -1,7 +1,5 @@
 from django.urls import re_path
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 
-from stockflow.alerts.serializers import LowStockQuerySerializer
 from stockflow.catalog.filters import ProductFilter
 from stockflow.catalog.models import Product
 from stockflow.dataio import exports, views
@@ -33,22 +31,6 @@ EXPORTS = [
     ("sales", SaleFilter, Sale, exports.sales, "Sales."),
 ]
 
-low_stock_view = extend_schema(
-    operation_id="export_low_stock",
-    parameters=[
-        OpenApiParameter("company_id", int, OpenApiParameter.PATH),
-        views.EXPORT_FORMAT,
-        LowStockQuerySerializer,
-    ],
-    responses={
-        (200, "text/csv"): str,
-        (200, exports.XLSX_TYPE): bytes,
-        400: OpenApiResponse(description="A query parameter is invalid."),
-        404: OpenApiResponse(description="No such company among the caller's companies."),
-    },
-    tags=["exports"],
-)(views.LowStockExportView)
-
 urlpatterns = [
     re_path(r"^imports/?$", views.ImportUploadView.as_view(), name="import-upload"),
     re_path(r"^imports/(?P<pk>\d+)/?$", views.ImportJobView.as_view(), name="import-detail"),
@@ -66,7 +48,7 @@ urlpatterns = [
     ],
     re_path(
         r"^companies/(?P<company_id>\d+)/exports/low_stock/?$",
-        low_stock_view.as_view(),
+        views.LowStockExportView.as_view(),
         name="export-low-stock",
     ),
 ]

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import django_filters
 from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -12,6 +13,8 @@ from rest_framework.response import Response
 
 from stockflow.alerts.serializers import LowStockQuerySerializer
 from stockflow.api.errors import ApiError
+from stockflow.api.filters import BooleanFilter, DateTimeFilter, IdFilter
+from stockflow.api.limits import BIGINT_MAX
 from stockflow.api.pagination import PageNumberPagination
 from stockflow.dataio import exports, services
 from stockflow.dataio.importers import IMPORTERS
@@ -176,13 +179,38 @@ EXPORT_FORMAT = OpenApiParameter(
 )
 
 
+def _filter_schema(query_filter) -> dict:
+    """The schema of one query filter, as the JSON lists document it."""
+    if isinstance(query_filter, IdFilter):
+        return {"type": "integer", "minimum": 1, "maximum": BIGINT_MAX}
+    if isinstance(query_filter, BooleanFilter):
+        return {"type": "boolean"}
+    if isinstance(query_filter, django_filters.ChoiceFilter):
+        return {"type": "string", "enum": [value for value, _ in query_filter.extra["choices"]]}
+    if isinstance(query_filter, DateTimeFilter):
+        return {"type": "string", "format": "date-time"}
+    if isinstance(query_filter, django_filters.NumberFilter):
+        return {"type": "number"}
+    return {"type": "string"}
+
+
 def filterset_parameters(filterset_class) -> list[OpenApiParameter]:
     """The query parameters of a FilterSet but ``company_id`` (the URL names the company)."""
     return [
-        OpenApiParameter(name, str, description=str(getattr(f, "label", "") or ""))
-        for name, f in filterset_class.base_filters.items()
+        OpenApiParameter(
+            name, _filter_schema(query_filter), description=str(query_filter.label or "")
+        )
+        for name, query_filter in filterset_class.base_filters.items()
         if name != "company_id"
     ]
+
+
+EXPORT_RESPONSES = {
+    (200, "text/csv"): OpenApiTypes.STR,
+    (200, exports.XLSX_TYPE): OpenApiTypes.BINARY,
+    400: OpenApiResponse(description="A filter is invalid, or too many rows for XLSX."),
+    404: OpenApiResponse(description="No such company among the caller's companies."),
+}
 
 
 class ExportView(TenantAPIView):
@@ -221,27 +249,33 @@ class ExportView(TenantAPIView):
         return exports.xlsx_response(file_name, export.header, export.rows)
 
 
-def export_view(name: str, filterset_class, model, build, description: str):
-    view = type(
-        f"{name.title().replace('_', '')}ExportView",
-        (ExportView,),
-        {"name": name, "exports": {name: (filterset_class, model, build)}, "__doc__": description},
-    )
-    return extend_schema(
+def export_view(name: str, filterset_class, model, build, description: str) -> type:
+    """The export view of ``name``: its rows by ``build``, filtered by ``filterset_class``."""
+
+    def get(self, request: Request, company_id: str):
+        return ExportView.get(self, request, company_id)
+
+    get = extend_schema(
         operation_id=f"export_{name}",
+        description=description,
         parameters=[
             OpenApiParameter("company_id", int, OpenApiParameter.PATH),
             EXPORT_FORMAT,
             *filterset_parameters(filterset_class),
         ],
-        responses={
-            (200, "text/csv"): OpenApiTypes.STR,
-            (200, exports.XLSX_TYPE): OpenApiTypes.BINARY,
-            400: OpenApiResponse(description="A filter is invalid, or too many rows for XLSX."),
-            404: OpenApiResponse(description="No such company among the caller's companies."),
-        },
+        responses=EXPORT_RESPONSES,
         tags=["exports"],
-    )(view)
+    )(get)
+    return type(
+        f"{name.title().replace('_', '')}ExportView",
+        (ExportView,),
+        {
+            "name": name,
+            "exports": {name: (filterset_class, model, build)},
+            "__doc__": description,
+            "get": get,
+        },
+    )
 
 
 class LowStockExportView(ExportView):
@@ -260,3 +294,16 @@ class LowStockExportView(ExportView):
             cover_days=params["cover_days"],
             warehouse_id=params.get("warehouse_id"),
         )
+
+    @extend_schema(
+        operation_id="export_low_stock",
+        parameters=[
+            OpenApiParameter("company_id", int, OpenApiParameter.PATH),
+            EXPORT_FORMAT,
+            LowStockQuerySerializer,
+        ],
+        responses=EXPORT_RESPONSES,
+        tags=["exports"],
+    )
+    def get(self, request: Request, company_id: str):
+        return super().get(request, company_id)

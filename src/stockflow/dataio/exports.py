@@ -159,59 +159,39 @@ def products(company_id: int, queryset: QuerySet) -> Export:
     return Export(header, rows(), queryset.distinct().count)
 
 
-def stock_levels(company_id: int, queryset: QuerySet) -> Export:
-    header = ["sku", "warehouse", "quantity", "low_stock_threshold", "updated_at"]
-    fields = ["id", "product_id", "warehouse_id", "quantity", "low_stock_threshold", "updated_at"]
+def _level_rows(company_id: int, queryset: QuerySet, header: list[str]) -> Export:
+    """An export of rows about one stock level each: ``header`` names the model's columns,
+    ``sku`` and ``warehouse`` standing for its product and warehouse (read per chunk)."""
+    names = {"sku": "product_id", "warehouse": "warehouse_id"}
+    fields = ["id", *[names.get(column, column) for column in header]]
+    sku_at, code_at = fields.index("product_id"), fields.index("warehouse_id")
 
     def rows():
         codes = _warehouse_codes(company_id)
         for chunk in keyset(queryset, fields):
-            skus = _skus(company_id, (row[1] for row in chunk))
-            for _, product_id, warehouse_id, *rest in chunk:
-                yield [skus[product_id], codes[warehouse_id], *rest]
+            skus = _skus(company_id, (row[sku_at] for row in chunk))
+            for row in chunk:
+                row = list(row)
+                row[sku_at], row[code_at] = skus[row[sku_at]], codes[row[code_at]]
+                yield row[1:]
 
     return Export(header, rows(), queryset.count)
+
+
+def stock_levels(company_id: int, queryset: QuerySet) -> Export:
+    header = ["sku", "warehouse", "quantity", "low_stock_threshold", "updated_at"]
+    return _level_rows(company_id, queryset, header)
 
 
 def ledger(company_id: int, queryset: QuerySet) -> Export:
-    header = [
-        "id",
-        "created_at",
-        "sku",
-        "warehouse",
-        "change",
-        "quantity_after",
-        "reason",
-        "adjustment_reason",
-        "reference_type",
-        "reference_id",
-        "actor_id",
-        "note",
-    ]
-    fields = ["id", "created_at", "product_id", "warehouse_id", *header[4:]]
-
-    def rows():
-        codes = _warehouse_codes(company_id)
-        for chunk in keyset(queryset, fields):
-            skus = _skus(company_id, (row[2] for row in chunk))
-            for pk, created_at, product_id, warehouse_id, *rest in chunk:
-                yield [pk, created_at, skus[product_id], codes[warehouse_id], *rest]
-
-    return Export(header, rows(), queryset.count)
+    header = ["id", "created_at", "sku", "warehouse", "change", "quantity_after", "reason"]
+    header += ["adjustment_reason", "reference_type", "reference_id", "actor_id", "note"]
+    return _level_rows(company_id, queryset, header)
 
 
 def sales(company_id: int, queryset: QuerySet) -> Export:
     header = ["id", "sold_at", "sku", "warehouse", "quantity", "unit_price"]
-    fields = ["id", "sold_at", "product_id", "warehouse_id", "quantity", "unit_price"]
-
-    def rows():
-        codes = _warehouse_codes(company_id)
-        for chunk in keyset(queryset, fields):
-            skus = _skus(company_id, (row[2] for row in chunk))
-            for pk, sold_at, product_id, warehouse_id, *rest in chunk:
-                yield [pk, sold_at, skus[product_id], codes[warehouse_id], *rest]
-
-    return Export(header, rows(), queryset.count)
+    return _level_rows(company_id, queryset, header)
 
 
 LOW_STOCK_COLUMNS = [

@@ -158,6 +158,8 @@ class Importer:
     key_columns: tuple[str, ...] = ()
     #: whether a row that changes nothing is still written (a stock count is a record)
     writes_unchanged = False
+    #: whether the apply locks the levels of the file's products first (see ``locking``)
+    locks_levels = False
 
     def __init__(self, company_id: int, *, actor=None, import_id: int | None = None):
         self.company_id = company_id
@@ -497,6 +499,7 @@ class StockCountImporter(Importer):
     required = ("sku", "warehouse", "counted_quantity")
     key_columns = ("sku", "warehouse")
     writes_unchanged = True
+    locks_levels = True
 
     def load(self, rows: list[Cells]) -> None:
         self.products = self.products_by_sku(c.values.get("sku", "") for c in rows)

@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework.exceptions import APIException
 
+from stockflow import locking
 from stockflow.api.errors import ApiError, Conflict
 from stockflow.dataio.importers import (
     IMPORTERS,
@@ -204,19 +205,23 @@ def start_apply(job: ImportJob) -> ImportJob:
 
 
 def apply_job(job_id: int) -> ImportJob | None:
-    """Write every row of a valid job in one transaction, or nothing."""
+    """Write every row of a valid job in one transaction, or nothing. The job row is locked
+    for the whole transaction: a second run of the task waits, then finds it applied."""
     ImportJob.objects.filter(pk=job_id, status=ImportStatus.VALID).update(
         status=ImportStatus.APPLYING
     )
-    job = ImportJob.objects.filter(pk=job_id, status=ImportStatus.APPLYING).first()
-    if job is None:
-        return None
-    importer = importer_for(job)
-    header_errors, chunks = _open(importer, job)
-    errors: list[dict] = [error.as_dict() for error in header_errors]
+    errors: list[dict] = []
     done = 0
     try:
         with transaction.atomic():
+            job = locking.lock_for_update(ImportJob, job_id, no_key=True)
+            if job is None or job.status != ImportStatus.APPLYING:
+                return None
+            importer = importer_for(job)
+            if importer.locks_levels:
+                _lock_levels_named(importer, job)
+            header_errors, chunks = _open(importer, job)
+            errors += [error.as_dict() for error in header_errors]
             if errors:
                 raise _Rollback
             for chunk in chunks:
@@ -232,19 +237,30 @@ def apply_job(job_id: int) -> ImportJob | None:
                         raise _Rollback from None
                 importer.flush()
                 done += len(chunk)
+            ImportJob.objects.filter(pk=job_id).update(
+                status=ImportStatus.APPLIED,
+                rows_done=done,
+                finished_at=timezone.now(),
+                content=b"",
+            )
     except _Rollback:
-        pass
-    now = timezone.now()
-    if errors:
-        ImportJob.objects.filter(pk=job.pk).update(
-            status=ImportStatus.FAILED, errors=errors, error_count=len(errors), finished_at=now
+        ImportJob.objects.filter(pk=job_id, status=ImportStatus.APPLYING).update(
+            status=ImportStatus.FAILED,
+            errors=errors,
+            error_count=len(errors),
+            finished_at=timezone.now(),
         )
-    else:
-        ImportJob.objects.filter(pk=job.pk).update(
-            status=ImportStatus.APPLIED, rows_done=done, finished_at=now, content=b""
-        )
-    job.refresh_from_db()
-    return job
+    return ImportJob.objects.get(pk=job_id)
+
+
+def _lock_levels_named(importer: Importer, job: ImportJob) -> None:
+    """Lock the levels of every product the file names, in the order of ``locking``."""
+    _, chunks = _open(importer, job)
+    product_ids: set[int] = set()
+    for chunk in chunks:
+        skus = [cells.values.get("sku", "") for _, cells in chunk]
+        product_ids.update(p.pk for p in importer.products_by_sku(skus).values())
+    locking.lock_stock_levels_of_products(job.company_id, product_ids)
 
 
 def _refusal(row: int, error: APIException) -> dict:

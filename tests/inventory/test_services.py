@@ -12,7 +12,7 @@ from stockflow.inventory.services import (
     record_sale,
     transfer_stock,
 )
-from tests.inventory.conftest import db_state, quantity_of
+from tests.factories import db_state, quantity_of
 
 
 def refused_operations(shop):

@@ -12,7 +12,7 @@ from django.db import connection
 
 from stockflow.inventory.models import LedgerEntry, StockLevel
 from stockflow.inventory.services import adjust_stock, receive_stock, record_sale, transfer_stock
-from tests.inventory.conftest import make_warehouse, put_stock
+from tests.factories import make_warehouse, put_stock
 
 LEVELS = StockLevel._meta.db_table
 LEDGER = LedgerEntry._meta.db_table

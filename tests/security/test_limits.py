@@ -21,9 +21,9 @@ from stockflow.api.parsers import MAX_NESTING_DEPTH, DecimalJSONParser
 from stockflow.api.throttling import LoginRateThrottle, TokenRateThrottle
 from stockflow.tenancy.models import ApiToken, Role
 from stockflow.tenancy.services import issue_token
-from tests.factories import PASSWORD, assert_error, client_for
-from tests.security.conftest import api_schema, company_rows
+from tests.factories import PASSWORD, assert_error, client_for, company_rows
 from tests.security.routes import route_methods
+from tests.security.schema import api_schema
 
 pytestmark = pytest.mark.django_db
 

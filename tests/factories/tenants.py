@@ -1,0 +1,56 @@
+"""Companies, users and their roles, each role with its own authenticated client."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.contrib.auth import get_user_model
+
+from stockflow.tenancy.models import Company, Membership, Role
+from tests.factories.clients import APIClient, client_for
+from tests.factories.sequence import next_number
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+def make_user(username: str | None = None, **extra):
+    username = username or f"user{next_number()}"
+    return get_user_model().objects.create_user(
+        username=username, password=PASSWORD, email=f"{username}@example.com", **extra
+    )
+
+
+@dataclass
+class Tenant:
+    """A company with one member of each role, and a client for each."""
+
+    company: Company
+    users: dict[str, object] = field(default_factory=dict)
+    clients: dict[str, APIClient] = field(default_factory=dict)
+
+    @property
+    def owner(self) -> APIClient:
+        return self.clients[Role.OWNER]
+
+    @property
+    def admin(self) -> APIClient:
+        return self.clients[Role.ADMIN]
+
+    @property
+    def staff(self) -> APIClient:
+        return self.clients[Role.STAFF]
+
+    @property
+    def viewer(self) -> APIClient:
+        return self.clients[Role.VIEWER]
+
+
+def make_tenant(name: str | None = None) -> Tenant:
+    company = Company.objects.create(name=name or f"Company {next_number()}")
+    tenant = Tenant(company=company)
+    for role in Role:
+        user = make_user(f"{role.value}{next_number()}")
+        Membership.objects.create(user=user, company=company, role=role)
+        tenant.users[role] = user
+        tenant.clients[role] = client_for(user)
+    return tenant

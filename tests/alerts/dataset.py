@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from stockflow.alerts.forecast import average_daily_sales, suggested_reorder_quantity
+from stockflow.alerts.forecast import average_daily_sales_text, suggested_reorder_quantity
+from stockflow.catalog.bundles import MAX_BUNDLE_DEPTH
 from stockflow.catalog.models import (
     BundleComponent,
     Product,
@@ -29,7 +30,6 @@ from stockflow.catalog.models import (
     Supplier,
     Warehouse,
 )
-from stockflow.catalog.selectors import MAX_BUNDLE_DEPTH
 from stockflow.inventory.models import Sale, StockLevel
 from stockflow.tenancy.models import Company
 
@@ -320,9 +320,7 @@ def expected_alerts(
                     "contact_email": supplier.contact_email,
                 },
                 "units_sold": units_sold,
-                "avg_daily_sales": format(
-                    average_daily_sales(units_sold=units_sold, days=days), "f"
-                ),
+                "avg_daily_sales": average_daily_sales_text(units_sold=units_sold, days=days),
                 "lead_time_days": lead_time,
                 "suggested_reorder_quantity": suggested_reorder_quantity(
                     current_stock=current,

@@ -6,9 +6,10 @@ from itertools import pairwise
 
 import pytest
 
-from stockflow.catalog import services
+from stockflow.catalog import bundle_services
+from stockflow.catalog.bundles import MAX_BUNDLE_DEPTH
 from stockflow.catalog.models import BundleComponent
-from stockflow.catalog.selectors import MAX_BUNDLE_DEPTH, bundle_leaf_components
+from stockflow.catalog.selectors import bundle_leaf_components
 from tests.factories import (
     add_component,
     catalog_state,
@@ -229,5 +230,5 @@ def test_service_refuses_a_cycle_too(tenant_a):
     from rest_framework.exceptions import ValidationError
 
     with pytest.raises(ValidationError):
-        services.add_bundle_component(bundle=b, component=a, quantity=1)
+        bundle_services.add_bundle_component(bundle=b, component=a, quantity=1)
     assert BundleComponent.objects.count() == 1

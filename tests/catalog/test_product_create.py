@@ -273,14 +273,14 @@ def test_product_lives_in_many_warehouses_through_stock_levels(tenant_a, warehou
 
 
 def test_failure_after_the_product_insert_leaves_nothing(tenant_a, warehouse_a, monkeypatch):
-    from stockflow.catalog import services
+    from stockflow.inventory import catalog_stock
     from stockflow.inventory.services import record_initial_stock
 
     def record_then_fail(**kwargs):
         record_initial_stock(**kwargs)  # the stock level and ledger entry are written...
         raise RuntimeError("disk full")  # ...and then something breaks
 
-    monkeypatch.setattr(services, "record_initial_stock", record_then_fail)
+    monkeypatch.setattr(catalog_stock, "record_initial_stock", record_then_fail)
     before = catalog_state()
 
     response = tenant_a.admin.post(URL, body(warehouse_a), format="json")
@@ -291,14 +291,14 @@ def test_failure_after_the_product_insert_leaves_nothing(tenant_a, warehouse_a, 
 
 
 def test_refused_stock_leaves_no_product(tenant_a, warehouse_a, monkeypatch):
-    from stockflow.catalog import services
+    from stockflow.inventory import catalog_stock
 
     def refuse(**kwargs):
         from stockflow.api.errors import Conflict
 
         raise Conflict("stock refused")
 
-    monkeypatch.setattr(services, "record_initial_stock", refuse)
+    monkeypatch.setattr(catalog_stock, "record_initial_stock", refuse)
     before = catalog_state()
     refused(tenant_a.admin.post(URL, body(warehouse_a), format="json"), 409, "conflict", before)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from stockflow.catalog import services
+from stockflow.catalog import bundle_services, services
 from stockflow.catalog.models import (
     BundleComponent,
     Product,
@@ -13,6 +13,7 @@ from stockflow.catalog.models import (
     Supplier,
     Warehouse,
 )
+from stockflow.inventory import catalog_stock
 from stockflow.tenancy.models import Company
 from tests.factories.sequence import next_number
 
@@ -61,7 +62,7 @@ def make_product(
     if warehouse is None and not is_bundle:
         assert not quantity, "units need a warehouse"
         return Product.objects.create(company=company, is_active=is_active, **fields)
-    product = services.create_product(
+    product = catalog_stock.create_product(
         company_id=company.pk,
         warehouse=warehouse,
         initial_quantity=quantity,
@@ -69,7 +70,7 @@ def make_product(
         **fields,
     )
     if not is_active:
-        product = services.update_product(product, is_active=False)
+        product = catalog_stock.update_product(product, is_active=False)
     return product
 
 
@@ -88,7 +89,9 @@ def make_bundle(
 
 
 def add_component(bundle: Product, component: Product, quantity: int = 1) -> BundleComponent:
-    return services.add_bundle_component(bundle=bundle, component=component, quantity=quantity)
+    return bundle_services.add_bundle_component(
+        bundle=bundle, component=component, quantity=quantity
+    )
 
 
 def link_supplier(

@@ -11,8 +11,8 @@ import pytest
 from django.db import transaction
 
 from stockflow.catalog.models import Product, ProductType
-from stockflow.catalog.services import update_product, update_product_type
-from stockflow.inventory.locking import ensure_stock_levels
+from stockflow.inventory.catalog_stock import update_product, update_product_type
+from stockflow.inventory.levels import ensure_stock_levels
 from stockflow.inventory.models import StockLevel
 from stockflow.inventory.selectors import stock_invariant_violations
 from stockflow.inventory.services import adjust_stock, receive_stock, transfer_stock
@@ -76,7 +76,7 @@ def test_levels_created_by_stock_operations_take_the_effective_threshold(shop):
 
 
 def test_level_created_through_the_api_takes_the_effective_threshold(tenant_a, shop):
-    # The API creates the missing level before its transaction (locking.ensure_stock_levels).
+    # The API creates the missing level before its transaction (levels.ensure_stock_levels).
     response = tenant_a.staff.post(
         "/api/stock/receipts",
         {"product_id": shop.mug.id, "warehouse_id": shop.backup.id, "quantity": 5},

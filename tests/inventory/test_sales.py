@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from stockflow.catalog.models import BundleComponent
-from stockflow.catalog.services import update_product
+from stockflow.inventory.catalog_stock import update_product
 from stockflow.inventory.models import LedgerEntry, Sale
 from tests.factories import (
     assert_error,
@@ -275,7 +275,8 @@ def test_sale_with_idempotency_key_query_count(tenant_a, shop, django_assert_max
 def test_sale_refused_while_units_arrive_is_tried_again(tenant_a, shop, monkeypatch):
     """The conditional UPDATE found too little, but units arrived before the level was read
     for the error report: the sale is tried again instead of a 409 claiming enough stock."""
-    from stockflow.inventory import locking, services
+    from stockflow import locking
+    from stockflow.inventory import services
 
     # The complete path's retry is under test: the fast path steps aside.
     monkeypatch.setattr(services, "try_record_plain_sale", lambda **kwargs: None)

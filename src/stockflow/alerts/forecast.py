@@ -1,22 +1,14 @@
-"""Demand arithmetic of the low-stock report, exact: integers and Decimal, never float.
+"""Demand arithmetic of the low-stock report, exact: integers, never float.
 
 The average daily rate is the fraction ``units_sold / days``; every figure derived from it
 is computed from that fraction's numerator and denominator, and rounded once, at the end.
+``days_until_stockout`` is computed by the report's SQL (``alerts.selectors``).
 """
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 #: decimal places of ``avg_daily_sales`` in the report
 RATE_DECIMAL_PLACES = 4
-
-
-def days_until_stockout(*, current_stock: int, units_sold: int, days: int) -> int:
-    """floor(current_stock / (units_sold / days)). ``units_sold`` must be positive."""
-    if units_sold <= 0:
-        raise ValueError("days until stockout needs a positive demand")
-    return (current_stock * days) // units_sold
 
 
 def average_daily_sales_text(
@@ -32,13 +24,6 @@ def average_daily_sales_text(
         quotient += 1
     whole, fraction = divmod(quotient, scale)
     return f"{whole}.{fraction:0{places}d}" if places else str(whole)
-
-
-def average_daily_sales(
-    *, units_sold: int, days: int, places: int = RATE_DECIMAL_PLACES
-) -> Decimal:
-    """units_sold / days rounded half-up to ``places`` decimals, from the exact fraction."""
-    return Decimal(average_daily_sales_text(units_sold=units_sold, days=days, places=places))
 
 
 def suggested_reorder_quantity(

@@ -13,9 +13,10 @@ What the query decides (SPEC §3.2), candidates first:
   future are not counted), one range of the index ``sale_product_wh_sold``. A sale of a
   bundle counts as a sale of each of its components times the component quantity, nested
   bundles multiplied out: the company's bundles are expanded once to every component they
-  contain, at any depth, with the multiplied quantity (a recursive CTE, the same walk as
-  ``catalog.selectors.bundle_leaf_components``); a candidate then adds, for each bundle
-  containing it, that bundle's units sold in the warehouse times the quantity. A candidate
+  contain, at any depth, with the multiplied quantity (the recursive CTE of
+  ``catalog.bundles.bundle_parts_cte``, the one walk of every bundle expansion); a
+  candidate then adds, for each bundle containing it, that bundle's units sold in the
+  warehouse times the quantity. A candidate
   without demand is no alert. A (product, warehouse) without a stock level is not checked:
   every sale takes its units from an existing stock level (``inventory.services``), and a
   product with sales cannot be deleted, so a product that sold somewhere has a level there.
@@ -42,14 +43,13 @@ from typing import TypedDict
 
 from django.db import connection
 
+from stockflow.catalog.bundles import bundle_parts_cte
 from stockflow.catalog.models import (
-    BundleComponent,
     Product,
     ProductSupplier,
     Supplier,
     Warehouse,
 )
-from stockflow.catalog.selectors import MAX_BUNDLE_DEPTH
 from stockflow.inventory.models import Sale, StockLevel
 
 # Upper bound of a PostgreSQL bigint (and an SQLite integer): "no limit" for LIMIT.
@@ -87,7 +87,6 @@ class LowStockPage:
 def _low_stock_sql(*, warehouse_filter: bool, product_type_filter: bool) -> str:
     tables = {
         "sale": Sale._meta.db_table,
-        "bundle_component": BundleComponent._meta.db_table,
         "product": Product._meta.db_table,
         "warehouse": Warehouse._meta.db_table,
         "stock_level": StockLevel._meta.db_table,
@@ -108,19 +107,9 @@ def _low_stock_sql(*, warehouse_filter: bool, product_type_filter: bool) -> str:
 
     return f"""
 WITH RECURSIVE
-bundle_parts(bundle_id, component_id, units, depth) AS (
-    -- Every product each bundle of the company contains, at any depth, with the units one
-    -- bundle consumes along that path.
-    SELECT bc.bundle_id, bc.component_id, CAST(bc.quantity AS BIGINT), 1
-    FROM {tables["bundle_component"]} bc
-    WHERE bc.company_id = %(company_id)s
-    UNION ALL
-    SELECT bp.bundle_id, bc.component_id, bp.units * bc.quantity, bp.depth + 1
-    FROM bundle_parts bp
-    JOIN {tables["bundle_component"]} bc
-      ON bc.bundle_id = bp.component_id AND bc.company_id = %(company_id)s
-    WHERE bp.depth < %(max_depth)s
-),
+-- Every product each bundle of the company contains, at any depth, with the units one bundle
+-- consumes along that path (catalog.bundles).
+{bundle_parts_cte(company="%(company_id)s")},
 candidates AS (
     -- The partial index stock_level_low: the levels below their threshold.
     SELECT
@@ -226,7 +215,6 @@ def low_stock_query(
         "since": ops.adapt_datetimefield_value(since),
         "now": ops.adapt_datetimefield_value(now),
         "days": days,
-        "max_depth": MAX_BUNDLE_DEPTH,
         "warehouse_id": warehouse_id,
         "product_type_id": product_type_id,
         "limit": BIGINT_MAX if limit is None else limit,

@@ -54,8 +54,7 @@ class LowStockAlertsView(TenantAPIView):
         tags=["alerts"],
     )
     def get(self, request: Request, company_id: str) -> Response:
-        company = int(company_id)
-        self.tenant.require(company, self.required_role())
+        company = self.url_company("company_id")
         query = LowStockQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         params = query.validated_data

@@ -107,7 +107,7 @@ def run_idempotent(
 
     ``prepare``, if given, runs first and outside that transaction: idempotent work the
     operation needs committed beforehand (creating missing stock levels, see
-    ``inventory.locking``). A response that is not 2xx is rolled back and not stored."""
+    ``inventory.levels``). A response that is not 2xx is rolled back and not stored."""
     key = idempotency_key(request)
     if prepare is not None:
         prepare()

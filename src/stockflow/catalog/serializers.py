@@ -27,7 +27,7 @@ from stockflow.catalog.models import (
     Supplier,
     Warehouse,
 )
-from stockflow.catalog.selectors import bundle_availability
+from stockflow.catalog.thresholds import product_threshold
 from stockflow.tenancy.models import Company, Role
 from stockflow.tenancy.scoping import TenantRelatedField
 
@@ -209,8 +209,8 @@ class ProductSerializer(FixedAfterCreation, serializers.ModelSerializer):
     """A product, with its stock per warehouse. For a bundle, ``stock`` gives the units that
     can be assembled in each warehouse from its components, listed in ``components``."""
 
-    # Reads expect the queryset of selectors.products_for_display and, for bundles, the
-    # "bundle_availability" of the whole page in the context (one query per page).
+    # Reads expect the queryset of inventory.selectors.products_for_display and, for
+    # bundles, their "bundle_availability" in the context (one query per page).
 
     company_id = serializers.IntegerField(read_only=True)
     name = serializers.CharField(max_length=200)
@@ -274,19 +274,12 @@ class ProductSerializer(FixedAfterCreation, serializers.ModelSerializer):
         validators = []  # SKU uniqueness: the database decides, answered as 409
 
     def get_effective_threshold(self, product: Product) -> int | None:
-        if product.low_stock_threshold is not None:
-            return product.low_stock_threshold
-        if product.product_type is not None:
-            return product.product_type.low_stock_threshold
-        return None
+        return product_threshold(product)
 
     @extend_schema_field(StockEntrySerializer(many=True))
     def get_stock(self, product: Product) -> list[dict[str, int]]:
         if product.is_bundle:
-            availability = self.context.get("bundle_availability")
-            if availability is None or product.pk not in availability:
-                availability = bundle_availability([product.pk])
-            return availability[product.pk]
+            return self.context["bundle_availability"][product.pk]
         return [
             {"warehouse_id": level.warehouse_id, "quantity": level.quantity}
             for level in product.stock_levels.all()

@@ -35,13 +35,13 @@ class ReferenceType(models.TextChoices):
 class StockLevel(models.Model):
     """Units of one product in one warehouse. Changed only by ``inventory.services``.
 
-    ``low_stock_threshold`` is the product's effective threshold (its own, else its product
-    type's; null: none), copied here so that the levels below it form a small partial index
-    (``stock_level_low``) that the low-stock report starts from. The services keep it equal
-    to the effective one in the transaction that changes it: level creation
-    (``locking.ensure_stock_levels``, ``services.record_initial_stock``), a product's
-    threshold or type, a product type's threshold (``catalog.services``). ``verify_stock``
-    checks it.
+    ``low_stock_threshold`` is the product's effective threshold (``catalog.thresholds``:
+    its own, else its product type's; null: none), copied here so that the levels below it
+    form a small partial index (``stock_level_low``) that the low-stock report starts from.
+    ``inventory.levels`` keeps it equal to the effective one in the transaction that changes
+    it: level creation, a product's threshold or type, a product type's threshold (called
+    from ``services.record_initial_stock`` and ``catalog_stock``). ``verify_stock`` checks
+    it.
 
     The foreign keys carry no index of their own: the composite indexes below start with
     each of them, and every index costs on each (non-HOT) stock update.

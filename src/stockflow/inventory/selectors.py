@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import BooleanField, Case, F, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, F, Prefetch, Q, QuerySet, Value, When
 
-from stockflow.catalog.models import Product, ProductType, Warehouse
-from stockflow.catalog.selectors import bundle_leaf_components
-from stockflow.inventory.models import LedgerEntry, StockLevel
+from stockflow.catalog.bundles import bundle_leaves_cte, bundle_parts_cte
+from stockflow.catalog.models import BundleComponent, Product, Warehouse
+from stockflow.catalog.thresholds import (
+    effective_threshold_sql,
+    product_threshold,
+    product_type_join_sql,
+)
+from stockflow.inventory.models import LedgerEntry, Sale, StockLevel, StockMovement
 
 
 def effective_threshold():
@@ -43,15 +49,17 @@ def product_stock(product: Product) -> dict:
     """The stock of one product in every warehouse of its company, warehouses without a stock
     level included (quantity 0). For a bundle, the quantity in a warehouse is the number of
     bundles its components' stock can make there (min of floor(stock / units per bundle)).
-    Two queries (three for a bundle)."""
+    Two queries."""
     warehouses = list(
         Warehouse.objects.filter(company_id=product.company_id)
         .order_by("id")
         .values("id", "code", "name", "is_active")
     )
     if product.is_bundle:
-        components = bundle_leaf_components(product.id)
-        quantities = _bundle_availability(components, [w["id"] for w in warehouses])
+        quantities = {
+            row["warehouse_id"]: row["available"]
+            for row in bundle_availability([product.id])[product.id]
+        }
         level_ids: dict[int, int] = {}
     else:
         levels = StockLevel.objects.filter(product_id=product.id).values_list(
@@ -70,35 +78,91 @@ def product_stock(product: Product) -> dict:
         }
         for w in warehouses
     ]
-    threshold = product.low_stock_threshold
-    if threshold is None and product.product_type_id is not None:
-        threshold = product.product_type.low_stock_threshold
     return {
         "product_id": product.id,
         "sku": product.sku,
         "name": product.name,
         "is_bundle": product.is_bundle,
-        "low_stock_threshold": threshold,
+        "low_stock_threshold": product_threshold(product),
         "total_quantity": sum(row["quantity"] for row in rows),
         "warehouses": rows,
     }
 
 
-def _bundle_availability(
-    components: list[tuple[int, int]], warehouse_ids: list[int]
-) -> dict[int, int]:
-    if not components:
-        return {}
-    stock = {
-        (product_id, warehouse_id): quantity
-        for product_id, warehouse_id, quantity in StockLevel.objects.filter(
-            product_id__in=[product_id for product_id, _ in components]
-        ).values_list("product_id", "warehouse_id", "quantity")
-    }
-    return {
-        warehouse_id: min(stock.get((pid, warehouse_id), 0) // units for pid, units in components)
-        for warehouse_id in warehouse_ids
-    }
+def bundle_availability(bundle_ids: Sequence[int]) -> dict[int, list[dict[str, int]]]:
+    """Units of each bundle that can be assembled, per warehouse, for many bundles at once:
+    the minimum over its leaf components of floor(component stock / units per bundle).
+
+    Warehouses are those where at least one leaf component has a stock level; a leaf with
+    no stock level there counts as 0. Ordered by warehouse id. One query for the whole list.
+    """
+    bundle_ids = sorted({int(pk) for pk in bundle_ids})
+    result: dict[int, list[dict[str, int]]] = {pk: [] for pk in bundle_ids}
+    if not bundle_ids:
+        return result
+    levels = StockLevel._meta.db_table
+    roots = ", ".join(f"%(bundle_{index})s" for index in range(len(bundle_ids)))
+    sql = f"""
+        WITH RECURSIVE
+        {bundle_parts_cte(roots=f"bc.bundle_id IN ({roots})")},
+        {bundle_leaves_cte()},
+        places(bundle_id, warehouse_id) AS (
+            SELECT DISTINCT leaves.bundle_id, sl.warehouse_id
+            FROM bundle_leaves leaves JOIN {levels} sl ON sl.product_id = leaves.product_id
+        )
+        SELECT places.bundle_id, places.warehouse_id,
+               MIN(COALESCE(sl.quantity, 0) / leaves.units)
+        FROM places
+        JOIN bundle_leaves leaves ON leaves.bundle_id = places.bundle_id
+        LEFT JOIN {levels} sl
+            ON sl.product_id = leaves.product_id AND sl.warehouse_id = places.warehouse_id
+        GROUP BY places.bundle_id, places.warehouse_id
+        ORDER BY places.bundle_id, places.warehouse_id
+    """
+    params = {f"bundle_{index}": pk for index, pk in enumerate(bundle_ids)}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for bundle_id, warehouse_id, available in cursor.fetchall():
+            result[int(bundle_id)].append(
+                {"warehouse_id": int(warehouse_id), "available": int(available)}
+            )
+    return result
+
+
+def products_for_display(queryset: QuerySet[Product]) -> QuerySet[Product]:
+    """Everything the product representation shows, stock levels included, in a fixed
+    number of queries (bundles: ``bundle_availability`` of the page, one more)."""
+    return queryset.select_related("product_type").prefetch_related(
+        Prefetch(
+            "stock_levels",
+            queryset=StockLevel.objects.only(
+                "id", "product_id", "warehouse_id", "quantity"
+            ).order_by("warehouse_id"),
+        ),
+        Prefetch(
+            "components",
+            queryset=BundleComponent.objects.select_related("component").order_by("id"),
+        ),
+    )
+
+
+def product_has_history(product_id: int) -> bool:
+    """Whether stock of the product ever moved or it was ever sold."""
+    return (
+        LedgerEntry.objects.filter(product_id=product_id).exists()
+        or Sale.objects.filter(product_id=product_id).exists()
+        or StockMovement.objects.filter(product_id=product_id).exists()
+    )
+
+
+def warehouse_has_history(warehouse_id: int) -> bool:
+    """Whether stock ever moved in or out of the warehouse or a sale was recorded there."""
+    return (
+        LedgerEntry.objects.filter(warehouse_id=warehouse_id).exists()
+        or Sale.objects.filter(warehouse_id=warehouse_id).exists()
+        or StockMovement.objects.filter(warehouse_id=warehouse_id).exists()
+        or StockMovement.objects.filter(to_warehouse_id=warehouse_id).exists()
+    )
 
 
 # --- invariants ----------------------------------------------------------------------------
@@ -131,7 +195,7 @@ def stock_invariant_violations(*, sample_limit: int = 10) -> list[InvariantCheck
     level = StockLevel._meta.db_table
     ledger = LedgerEntry._meta.db_table
     product = Product._meta.db_table
-    product_type = ProductType._meta.db_table
+    threshold = effective_threshold_sql("p", "t")
     warehouse = Warehouse._meta.db_table
     checks = [
         (
@@ -194,13 +258,12 @@ def stock_invariant_violations(*, sample_limit: int = 10) -> list[InvariantCheck
             "product's own, else its type's; none: null).",
             f"""
             SELECT s.id AS stock_level_id, s.product_id, s.low_stock_threshold,
-                   COALESCE(p.low_stock_threshold, t.low_stock_threshold) AS effective_threshold
+                   {threshold} AS effective_threshold
             FROM {level} s
             JOIN {product} p ON p.id = s.product_id
-            LEFT JOIN {product_type} t ON t.id = p.product_type_id
-            WHERE s.low_stock_threshold <> COALESCE(p.low_stock_threshold, t.low_stock_threshold)
-               OR (s.low_stock_threshold IS NULL)
-                  <> (COALESCE(p.low_stock_threshold, t.low_stock_threshold) IS NULL)
+            {product_type_join_sql("p", "t")}
+            WHERE s.low_stock_threshold <> {threshold}
+               OR (s.low_stock_threshold IS NULL) <> ({threshold} IS NULL)
             ORDER BY s.id
             """,
         ),

@@ -24,11 +24,11 @@ from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
+from stockflow import locking
 from stockflow.api.errors import Conflict, ErrorCode
 from stockflow.catalog.models import Product, Warehouse
 from stockflow.catalog.selectors import bundle_leaf_components
-from stockflow.inventory import locking
-from stockflow.inventory.locking import LevelKey, LockedLevel
+from stockflow.inventory.levels import ensure_stock_levels, lock_effective_thresholds
 from stockflow.inventory.models import (
     AdjustmentReason,
     LedgerEntry,
@@ -39,6 +39,7 @@ from stockflow.inventory.models import (
     StockLevel,
     StockMovement,
 )
+from stockflow.locking import LevelKey, LockedLevel
 
 # One operation moves at most this many units; a stock level holds at most MAX_STOCK_QUANTITY.
 # Both keep every computation far from the 64-bit limits of the columns.
@@ -168,7 +169,7 @@ def _add_missing_levels(
     callers create their levels first too. Returns a refusal if one cannot be created."""
     missing = [key for key in increased if key not in levels]
     if missing:
-        locking.ensure_stock_levels(missing)
+        ensure_stock_levels(missing)
         levels.update(locking.lock_stock_levels(missing))
         if any(key not in levels for key in missing):
             # Only a product or warehouse without history can be deleted (with its empty
@@ -691,7 +692,7 @@ def record_initial_stock(
     ledger entry when the quantity is not zero. The product is new, so nothing else can hold
     a lock on this level."""
     now = timezone.now()
-    threshold = locking.lock_effective_thresholds([product.pk]).get(product.pk)
+    threshold = lock_effective_thresholds([product.pk]).get(product.pk)
     level = StockLevel.objects.create(
         company_id=product.company_id,
         product=product,

@@ -1,9 +1,12 @@
 from django.urls import re_path
 
 from stockflow.api.routers import Router
-from stockflow.inventory import views
+from stockflow.inventory import catalog_views, views
 
 router = Router()
+router.register("warehouses", catalog_views.WarehouseViewSet, basename="warehouse")
+router.register("product-types", catalog_views.ProductTypeViewSet, basename="product-type")
+router.register("products", catalog_views.ProductViewSet, basename="product")
 router.register("stock-levels", views.StockLevelViewSet, basename="stock-level")
 router.register("stock/movements", views.MovementViewSet, basename="stock-movement")
 router.register("ledger", views.LedgerViewSet, basename="ledger-entry")

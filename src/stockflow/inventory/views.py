@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 
-from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status
@@ -14,7 +14,7 @@ from stockflow.api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from stockflow.api.idempotency import run_idempotent
 from stockflow.api.pagination import NewestFirstCursorPagination
 from stockflow.catalog.models import Product
-from stockflow.inventory import locking, selectors, services
+from stockflow.inventory import levels, selectors, services
 from stockflow.inventory.filters import (
     LedgerEntryFilter,
     MovementFilter,
@@ -84,19 +84,16 @@ class StockOperationView(TenantAPIView):
         serializer = self.input_serializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        levels_to_create = self.levels_to_create(data)
         return run_idempotent(
             request,
             data["product_id"].company_id,
             partial(self.perform, data),
-            prepare=partial(locking.ensure_stock_levels, levels_to_create)
-            if levels_to_create
-            else None,
+            prepare=self.prepare(data),
         )
 
-    def levels_to_create(self, data: dict) -> list[locking.LevelKey]:
-        """Stock levels the operation may add units to, created before its transaction."""
-        return []
+    def prepare(self, data: dict) -> Callable[[], None] | None:
+        """What the service layer runs before the operation's transaction (``levels``)."""
+        return None
 
     def perform(self, data: dict) -> Response:
         result = self.run_service(data)
@@ -113,8 +110,10 @@ class ReceiptView(StockOperationView):
 
     input_serializer = ReceiptInput
 
-    def levels_to_create(self, data):
-        return [(data["product_id"].id, data["warehouse_id"].id)]
+    def prepare(self, data):
+        return levels.prepare_receipt(
+            product_id=data["product_id"].id, warehouse_id=data["warehouse_id"].id
+        )
 
     def run_service(self, data):
         return services.receive_stock(
@@ -133,10 +132,13 @@ class AdjustmentView(StockOperationView):
 
     input_serializer = AdjustmentInput
 
-    def levels_to_create(self, data):
-        if data.get("change", 0) > 0 or data.get("counted_quantity", 0) > 0:
-            return [(data["product_id"].id, data["warehouse_id"].id)]
-        return []
+    def prepare(self, data):
+        return levels.prepare_adjustment(
+            product_id=data["product_id"].id,
+            warehouse_id=data["warehouse_id"].id,
+            change=data.get("change"),
+            counted_quantity=data.get("counted_quantity"),
+        )
 
     def run_service(self, data):
         return services.adjust_stock(
@@ -156,8 +158,10 @@ class TransferView(StockOperationView):
 
     input_serializer = TransferInput
 
-    def levels_to_create(self, data):
-        return [(data["product_id"].id, data["to_warehouse_id"].id)]
+    def prepare(self, data):
+        return levels.prepare_transfer(
+            product_id=data["product_id"].id, to_warehouse_id=data["to_warehouse_id"].id
+        )
 
     def run_service(self, data):
         return services.transfer_stock(
@@ -258,9 +262,7 @@ class ProductStockView(TenantAPIView):
 
     @extend_schema(responses=ProductStockSerializer)
     def get(self, request, product_id: int):
-        product = get_object_or_404(
-            Product.objects.select_related("product_type"),
-            pk=product_id,
-            company_id__in=self.tenant.company_ids(self.required_role()),
+        product = self.get_tenant_object(
+            Product.objects.select_related("product_type"), pk=product_id
         )
         return Response(ProductStockSerializer(selectors.product_stock(product)).data)

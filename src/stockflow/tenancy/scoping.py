@@ -119,6 +119,26 @@ class TenantMixin:
         context["required_role"] = self.required_role()
         return context
 
+    def url_company(self, kwarg: str = "company_pk", role: str | None = None) -> int:
+        """The company named by the URL (``/companies/{id}/…``), once the caller is checked
+        in it: 404 if they are not a member (like a company that does not exist; an id
+        beyond any integer column never reaches the database), 403 if their role is below
+        ``role`` (default: the role the request needs)."""
+        company_id = int(self.kwargs[kwarg])
+        self.tenant.require(company_id, role or self.required_role())
+        return company_id
+
+    def get_tenant_object(self, queryset: QuerySet, **lookup) -> Model:
+        """The object of ``queryset`` matching ``lookup``, for a view that is not a viewset,
+        with the rules of ``TenantViewSet``: 404 when it does not exist or belongs to another
+        company, 403 when the caller's role in its company is below the one the request
+        needs."""
+        obj = self.tenant.filter(queryset, self.tenant_field).filter(**lookup).first()
+        if obj is None:
+            raise exceptions.NotFound()
+        self.tenant.require(company_id_of(obj, self.tenant_field), self.required_role())
+        return obj
+
 
 class TenantViewSet(TenantMixin, viewsets.GenericViewSet):
     """Base class of every tenant viewset. Do not override ``get_queryset``: override
@@ -146,8 +166,8 @@ class TenantViewSet(TenantMixin, viewsets.GenericViewSet):
 
 class TenantAPIView(TenantMixin, APIView):
     """Base class of every tenant view that is not a viewset (reports, stock operations).
-    Such views call ``self.tenant.require(company_id, self.required_role())`` with the
-    company their URL or body names, or resolve ids through ``TenantRelatedField``."""
+    Such views check the company their URL names with ``url_company``, read one object with
+    ``get_tenant_object``, or resolve ids in the body through ``TenantRelatedField``."""
 
     def get_serializer_context(self) -> dict:
         return {

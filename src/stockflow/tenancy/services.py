@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from stockflow import locking
 from stockflow.api.errors import Conflict
 from stockflow.tenancy.models import ApiToken, Company, Membership, Role
 from stockflow.tenancy.tokens import generate_token
@@ -59,11 +60,11 @@ def add_member(*, company: Company, user, role: str) -> Membership:
 
 @transaction.atomic
 def change_member_role(membership: Membership, role: str) -> Membership:
-    locked = Membership.objects.select_for_update().get(pk=membership.pk)
-    # Lock the company's owners so two demotions cannot both pass the last-owner check.
-    list(
-        Membership.objects.select_for_update().filter(company_id=locked.company_id, role=Role.OWNER)
-    )
+    locked = locking.lock_for_update(Membership, membership.pk)
+    if locked is None:
+        raise Membership.DoesNotExist()
+    # The company's owners too, so two demotions cannot both pass the last-owner check.
+    locking.lock_members(locked.company_id, Role.OWNER)
     if role != Role.OWNER:
         _ensure_an_owner_remains(locked.company_id, locked)
     locked.role = role
@@ -73,9 +74,10 @@ def change_member_role(membership: Membership, role: str) -> Membership:
 
 @transaction.atomic
 def remove_member(membership: Membership) -> None:
-    locked = Membership.objects.select_for_update().get(pk=membership.pk)
-    list(
-        Membership.objects.select_for_update().filter(company_id=locked.company_id, role=Role.OWNER)
-    )
+    locked = locking.lock_for_update(Membership, membership.pk)
+    if locked is None:
+        raise Membership.DoesNotExist()
+    # The company's owners too, so two demotions cannot both pass the last-owner check.
+    locking.lock_members(locked.company_id, Role.OWNER)
     _ensure_an_owner_remains(locked.company_id, locked)
     locked.delete()

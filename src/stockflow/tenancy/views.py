@@ -122,20 +122,15 @@ class MemberViewSet(
     filterset_fields = ["role"]
 
     def refine_queryset(self, queryset):
-        # The company in the URL must be one of the caller's: another company's member list
-        # is a 404 like a missing company (and an id beyond any integer column never reaches
-        # the database).
-        company_id = int(self.kwargs["company_pk"])
-        self.tenant.require(company_id, Role.VIEWER)
-        return queryset.filter(company_id=company_id)
+        # Another company's member list is a 404, like a missing company.
+        return queryset.filter(company_id=self.url_company("company_pk", Role.VIEWER))
 
     def get_serializer_class(self):
         return AddMemberSerializer if self.action == "create" else MemberSerializer
 
     @extend_schema(request=AddMemberSerializer, responses={201: MemberSerializer})
     def create(self, request, *args, **kwargs):
-        company_id = int(self.kwargs["company_pk"])
-        self.tenant.require(company_id, self.required_role())
+        company_id = self.url_company("company_pk")
         serializer = AddMemberSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         company = get_object_or_404(Company, pk=company_id)

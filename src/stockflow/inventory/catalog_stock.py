@@ -1,0 +1,255 @@
+"""Catalog writes that change stock levels too, so they live at the inventory layer:
+
+* creating a product with its opening stock level and ``initial`` ledger entry;
+* deleting a product or a warehouse together with its empty stock levels;
+* a product's threshold or type, or a product type's threshold, copied to the stock levels
+  (``inventory.levels``);
+* turning a product into a bundle (its empty levels go) and back.
+
+Each runs in one transaction, takes its row locks from ``stockflow.locking`` in the order
+documented there (stock levels before the product or warehouse row, before product types),
+and answers conflicts as 409 like the rest of the catalog (``catalog.services``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+from rest_framework.exceptions import NotFound, ValidationError
+
+from stockflow import locking
+from stockflow.api.errors import Conflict, ErrorCode
+from stockflow.catalog import selectors as catalog_selectors
+from stockflow.catalog.models import BundleComponent, Product, ProductType, Warehouse
+from stockflow.catalog.services import (
+    apply_changes,
+    conflict_on_integrity_error,
+    delete_or_conflict,
+    product_type_name_conflict,
+    sku_conflict,
+)
+from stockflow.inventory import levels, selectors
+from stockflow.inventory.models import StockLevel
+from stockflow.inventory.services import record_initial_stock
+
+HISTORY_MESSAGE = (
+    "This {kind} has stock history and cannot be deleted; deactivate it instead "
+    "(PATCH is_active=false)."
+)
+
+
+def _has_stock(**level_filter) -> bool:
+    return StockLevel.objects.filter(quantity__gt=0, **level_filter).exists()
+
+
+# --- warehouses ---------------------------------------------------------------------------
+
+
+def _delete_with_empty_levels(
+    row: Product | Warehouse,
+    *,
+    kind: str,
+    has_history: Callable[[int], bool],
+    check: Callable[[Product | Warehouse], None] | None = None,
+) -> None:
+    """Delete a product or warehouse (``kind``) with its stock levels, in its own
+    transaction, unless stock ever moved there (409 ``has_history``); ``check`` may refuse
+    too, once the row and its levels are locked."""
+    conflict = Conflict(HISTORY_MESSAGE.format(kind=kind), code=ErrorCode.HAS_HISTORY)
+    levels_of = {f"{kind}_id": row.pk}
+
+    def delete() -> None:
+        if kind == "product":
+            locking.lock_bundle_graph(row.company_id)
+        locking.lock_stock_levels_of(**levels_of)
+        locked = locking.lock_for_update(type(row), row.pk)
+        if locked is None:
+            raise NotFound()
+        if has_history(locked.pk) or _has_stock(**levels_of):
+            raise conflict
+        if check is not None:
+            check(locked)
+        StockLevel.objects.filter(**levels_of).delete()
+        locked.delete()
+
+    delete_or_conflict(delete, conflict)
+
+
+def delete_warehouse(warehouse: Warehouse) -> None:
+    """Delete a warehouse that never held stock, with its empty stock levels. One with
+    history (ledger entries, sales, movements) is refused with 409 ``has_history``."""
+    _delete_with_empty_levels(
+        warehouse, kind="warehouse", has_history=selectors.warehouse_has_history
+    )
+
+
+# --- product types ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def update_product_type(product_type: ProductType, **changes) -> ProductType:
+    """Change a product type. A new threshold is copied, in the same transaction, to the
+    stock levels of the type's products that have no threshold of their own (one UPDATE);
+    those levels are locked before the type row."""
+    new_threshold = "low_stock_threshold" in changes
+    if new_threshold:
+        locking.lock_stock_levels_inheriting(product_type.pk)
+    fields = apply_changes(product_type, changes)
+    if fields:
+        with conflict_on_integrity_error(
+            lambda: product_type_name_conflict(
+                product_type.company_id, product_type.name, product_type.pk
+            )
+        ):
+            product_type.save(update_fields=fields)
+    if new_threshold:
+        levels.copy_type_threshold(product_type)
+    return product_type
+
+
+# --- products -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_product(
+    *,
+    company_id: int,
+    name: str,
+    sku: str,
+    price: Decimal,
+    description: str = "",
+    product_type: ProductType | None = None,
+    low_stock_threshold: int | None = None,
+    is_bundle: bool = False,
+    warehouse: Warehouse | None = None,
+    initial_quantity: int = 0,
+    actor=None,
+) -> Product:
+    """Create a product and, unless it is a bundle, its stock level in ``warehouse`` with the
+    ``initial`` ledger entry: all of it in one transaction, or nothing.
+
+    A SKU already taken (also by a request that committed while this one ran) is a 409
+    ``sku_conflict``: the insert runs in its own savepoint and the unique constraint decides.
+    """
+    if not is_bundle:
+        if warehouse is None:
+            raise ValidationError({"warehouse_id": ["This field is required."]})
+        if warehouse.company_id != company_id:
+            raise ValidationError({"warehouse_id": ["Must belong to the product's company."]})
+        if not locking.lock_for_share(Warehouse, warehouse.pk):
+            raise NotFound(f"warehouse_id {warehouse.pk} not found.")
+    if product_type is not None and (
+        product_type.company_id != company_id
+        or not locking.lock_for_share(ProductType, product_type.pk)
+    ):
+        raise ValidationError({"product_type_id": [f"Not found: {product_type.pk}."]})
+
+    now = timezone.now()
+    product = Product(
+        company_id=company_id,
+        name=name,
+        sku=sku,
+        description=description,
+        price=price,
+        product_type=product_type,
+        low_stock_threshold=low_stock_threshold,
+        is_bundle=is_bundle,
+        created_at=now,
+        updated_at=now,
+    )
+    with conflict_on_integrity_error(lambda: sku_conflict(sku)):
+        product.save(force_insert=True)
+    if not is_bundle:
+        record_initial_stock(
+            product=product,
+            warehouse=warehouse,
+            quantity=initial_quantity,
+            actor=actor,
+            note="Stock at product creation",
+        )
+    return product
+
+
+def _refuse_if_in_bundles(product_id: int, advice: str) -> None:
+    used_in = catalog_selectors.bundles_using(product_id)
+    if used_in:
+        raise Conflict(
+            f"This product is a component of {', '.join(used_in)}; {advice}", bundles=used_in
+        )
+
+
+def _change_bundle_flag(locked: Product, becomes: bool) -> None:
+    """Check that the locked product may become a bundle (``becomes``) or stop being one,
+    and drop its (empty) stock levels when it becomes one."""
+    if becomes:
+        if selectors.product_has_history(locked.pk) or _has_stock(product_id=locked.pk):
+            raise Conflict(
+                "This product has stock history; it cannot become a bundle.",
+                code=ErrorCode.HAS_HISTORY,
+            )
+        _refuse_if_in_bundles(locked.pk, "remove it from them before turning it into a bundle.")
+        StockLevel.objects.filter(product_id=locked.pk).delete()
+        return
+    if BundleComponent.objects.filter(bundle_id=locked.pk).exists():
+        raise ValidationError(
+            {"is_bundle": ["Remove the bundle's components before it stops being one."]}
+        )
+    if selectors.product_has_history(locked.pk):
+        raise Conflict(
+            "This bundle has been sold; it cannot stop being a bundle.",
+            code=ErrorCode.HAS_HISTORY,
+        )
+
+
+@transaction.atomic
+def update_product(product: Product, **changes) -> Product:
+    """Change a product's fields. Turning a product into a bundle drops its (empty) stock
+    levels and is refused once it has stock history or is a component of a bundle; a bundle
+    stops being one only without components and sales. A new threshold or product type is
+    copied to the product's stock levels in the same transaction (one UPDATE); they are
+    locked before the product row."""
+    becomes = changes.get("is_bundle")
+    new_threshold = "low_stock_threshold" in changes or "product_type" in changes
+    if becomes is not None:
+        # Decided on the locked row: the flag may have changed since the product was read.
+        locking.lock_bundle_graph(product.company_id)
+        locking.lock_stock_levels_of(product_id=product.pk)
+    elif new_threshold:
+        locking.lock_stock_levels_of(product_id=product.pk, no_key=True)
+    locked = locking.lock_for_update(Product, product.pk, no_key=True)
+    if locked is None:
+        raise NotFound()
+
+    if becomes is not None and becomes != locked.is_bundle:
+        _change_bundle_flag(locked, becomes)
+
+    product_type = changes.get("product_type")
+    if product_type is not None and (
+        product_type.company_id != locked.company_id
+        or not locking.lock_for_share(ProductType, product_type.pk)
+    ):
+        raise ValidationError({"product_type_id": [f"Not found: {product_type.pk}."]})
+
+    fields = apply_changes(locked, changes)
+    if fields:
+        locked.updated_at = timezone.now()
+        with conflict_on_integrity_error(lambda: sku_conflict(locked.sku, locked.pk)):
+            locked.save(update_fields=[*fields, "updated_at"])
+    if new_threshold and not locked.is_bundle:
+        levels.copy_product_threshold(locked.pk)
+    return locked
+
+
+def delete_product(product: Product) -> None:
+    """Delete a product that never moved stock nor was sold, with its empty stock levels,
+    its supplier links and (for a bundle) its component lines. A product with history is
+    refused with 409 ``has_history``; one used in a bundle with 409 ``conflict``."""
+    _delete_with_empty_levels(
+        product,
+        kind="product",
+        has_history=selectors.product_has_history,
+        check=lambda locked: _refuse_if_in_bundles(locked.pk, "remove it from them first."),
+    )

@@ -1,0 +1,257 @@
+"""Every row lock StockFlow takes, and the one order they are taken in.
+
+Where this module sits. It is below every app: it imports none of them and names their tables
+through the app registry (``apps.get_model``) when a lock is taken. So ``tenancy``,
+``catalog`` and ``inventory`` all take their locks here, and no layer has to import a layer
+above it to do so (the apps depend on each other in one direction only: tenancy → catalog →
+inventory → alerts; ``tests/test_layers.py`` checks it). The alternative, every lock-taking
+write living at the inventory layer, would have moved the bundle and supplier edits, which
+touch no stock, out of the catalog.
+
+Lock order. A transaction takes the locks it needs in this order, never the other way round,
+so no two transactions wait on each other in a cycle:
+
+1. the company row (``lock_bundle_graph``), for an edit of the company's bundle graph;
+2. stock levels, by id (``lock_stock_levels``, ``change_stock_level``,
+   ``lock_stock_levels_of``, ``lock_stock_levels_inheriting``);
+3. the product or warehouse row being changed or deleted (``lock_for_update``);
+4. rows that the write only reads or references, ``FOR SHARE`` (``lock_for_share``,
+   ``lock_threshold_sources``: the product rows, then the product types that decide a
+   threshold, each in id order).
+
+Stock levels come before products and warehouses because stock operations lock the levels
+they change and only reference those rows. Memberships (``lock_for_update``, ``lock_members``) and
+suppliers are locked by writes that take no other lock of this list, and so cannot be part
+of a cycle.
+
+The rules behind each lock:
+
+* Missing stock levels are created *before* the transaction that changes them
+  (``inventory.levels.ensure_stock_levels``, ``INSERT … ON CONFLICT DO NOTHING``, committed on
+  its own). A transaction therefore never waits on the unique index of
+  ``(product, warehouse)`` while it holds stock locks.
+* A transaction that changes several stock levels locks all of them in ONE statement,
+  ``lock_stock_levels`` (``ORDER BY id``). A transaction that changes a single level by a
+  known amount may instead use the conditional ``UPDATE`` of ``change_stock_level``: it holds
+  one stock lock only, so it cannot be part of a cycle either.
+* ``FOR NO KEY UPDATE``, not ``FOR UPDATE``, on rows that stay: the foreign keys that point to
+  them take ``KEY SHARE`` locks, which ``FOR NO KEY UPDATE`` (like a plain ``UPDATE``) does not
+  block. Rows about to be deleted take ``FOR UPDATE``.
+* Thresholds. A stock level carries its product's effective low-stock threshold
+  (``catalog.thresholds``). Whoever creates levels reads the threshold under
+  ``lock_threshold_sources``; whoever changes a threshold locks the stock levels it will
+  update first (step 2), then the product or product type row, and updates the levels last.
+  A level created while a threshold changes is therefore either seen by the change's UPDATE
+  or created with the new threshold.
+* A row that a write only references (the warehouse of a new product, the supplier of a new
+  link) is held ``FOR SHARE`` until commit: PostgreSQL checks foreign keys at commit, and
+  without the lock a concurrent delete could commit first and make the write fail late.
+* Bundle graph edits (components, ``is_bundle``) are serialized on the company row, so two
+  concurrent edits cannot each pass the cycle check and together make a cycle.
+
+SQLite has no row locks: its transactions start with ``BEGIN IMMEDIATE`` (see settings), so
+writers run one at a time and the same code stays correct there (the locking statements
+below are plain reads on SQLite).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.apps import apps
+from django.db import connection
+from django.db.models import Model, Q
+from django.utils import timezone
+
+# (product id, warehouse id): the natural key of a stock level.
+LevelKey = tuple[int, int]
+
+
+@dataclass(slots=True)
+class LockedLevel:
+    id: int
+    product_id: int
+    warehouse_id: int
+    quantity: int
+
+
+def _model(label: str) -> type[Model]:
+    return apps.get_model(label)
+
+
+def _table(label: str) -> str:
+    return _model(label)._meta.db_table
+
+
+def _share() -> str:
+    return " FOR SHARE" if connection.vendor == "postgresql" else ""
+
+
+# --- 1. the company row ---------------------------------------------------------------------
+
+
+def lock_bundle_graph(company_id: int) -> None:
+    """Serialize every edit of a company's bundle graph on its company row. ``FOR NO KEY
+    UPDATE``: inserts that merely reference the company are not blocked."""
+    list(
+        _model("tenancy.Company")
+        .objects.select_for_update(no_key=True)
+        .filter(pk=company_id)
+        .values_list("pk", flat=True)
+    )
+
+
+# --- 2. stock levels ------------------------------------------------------------------------
+
+
+def lock_stock_levels(keys: Iterable[LevelKey]) -> dict[LevelKey, LockedLevel]:
+    """Lock the existing stock levels among ``keys``, in id order, in one statement; return
+    them by key. Missing levels are absent from the result (create them beforehand with
+    ``inventory.levels.ensure_stock_levels`` when the operation adds stock). Call inside a
+    transaction."""
+    keys = sorted(set(keys))
+    if not keys:
+        return {}
+    match = Q()
+    for product_id, warehouse_id in keys:
+        match |= Q(product_id=product_id, warehouse_id=warehouse_id)
+    rows = (
+        _model("inventory.StockLevel")
+        .objects.filter(match)
+        .order_by("id")
+        .select_for_update(no_key=True)
+        .values_list("id", "product_id", "warehouse_id", "quantity")
+    )
+    return {(row[1], row[2]): LockedLevel(*row) for row in rows}
+
+
+def change_stock_level(key: LevelKey, change: int) -> LockedLevel | None:
+    """Add ``change`` (negative to take stock out) to one stock level if the result stays
+    non-negative, locking the row for the rest of the transaction; one statement.
+
+    Returns the level after the change, or ``None`` when the level does not exist or holds
+    too little (nothing was changed then)."""
+    product_id, warehouse_id = key
+    sql = f"""
+        UPDATE {_table("inventory.StockLevel")}
+        SET quantity = quantity + %s, updated_at = %s
+        WHERE product_id = %s AND warehouse_id = %s AND quantity + %s >= 0
+        RETURNING id, quantity
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [change, timezone.now(), product_id, warehouse_id, change])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return LockedLevel(id=row[0], product_id=product_id, warehouse_id=warehouse_id, quantity=row[1])
+
+
+def lock_stock_levels_of(
+    *, product_id: int | None = None, warehouse_id: int | None = None, no_key: bool = False
+) -> None:
+    """Lock every stock level of a product or of a warehouse, in id order, in one statement:
+    ``FOR UPDATE`` before they are deleted, ``no_key`` (``FOR NO KEY UPDATE``) before their
+    threshold is updated."""
+    filters = {
+        name: value
+        for name, value in (("product_id", product_id), ("warehouse_id", warehouse_id))
+        if value is not None
+    }
+    if not filters:
+        raise ValueError("name the product or the warehouse whose stock levels to lock")
+    list(
+        _model("inventory.StockLevel")
+        .objects.select_for_update(no_key=no_key)
+        .filter(**filters)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def lock_stock_levels_inheriting(product_type_id: int) -> None:
+    """Lock, in id order, the stock levels whose threshold is the product type's: those of
+    its products without a threshold of their own. A type threshold change takes them before
+    the type row. One statement; nothing to lock on SQLite."""
+    if connection.vendor != "postgresql":
+        return
+    sql = f"""
+        SELECT COUNT(*) FROM (
+            SELECT s.id FROM {_table("inventory.StockLevel")} s
+            WHERE s.product_id IN (
+                SELECT p.id FROM {_table("catalog.Product")} p
+                WHERE p.product_type_id = %s AND p.low_stock_threshold IS NULL
+            )
+            ORDER BY s.id
+            FOR NO KEY UPDATE OF s
+        ) locked
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [product_type_id])
+
+
+# --- 3. the row being changed or deleted ----------------------------------------------------
+
+
+def lock_for_update(model: type[Model], pk: int, *, no_key: bool = False) -> Model | None:
+    """The row ``pk`` of ``model``, locked until commit (``no_key``: ``FOR NO KEY UPDATE``,
+    for a row that stays; else ``FOR UPDATE``, for a row about to be deleted); ``None`` if it
+    is gone."""
+    return model.objects.select_for_update(no_key=no_key).filter(pk=pk).first()
+
+
+def lock_members(company_id: int, role: str) -> None:
+    """Lock the memberships of a company that have ``role``, in id order (a membership
+    change locks its own row first, then the company's owners, so two demotions or removals
+    cannot both pass the last-owner check)."""
+    list(
+        _model("tenancy.Membership")
+        .objects.select_for_update()
+        .filter(company_id=company_id, role=role)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+# --- 4. rows only read or referenced ----------------------------------------------------------
+
+
+def lock_for_share(model: type[Model], pk: int) -> bool:
+    """Hold a row that the current write references until commit; False if it is gone."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT 1 FROM {table} WHERE id = %s{_share()}", [pk])
+        return cursor.fetchone() is not None
+
+
+def lock_threshold_sources(
+    product_ids: Iterable[int],
+) -> list[tuple[int, int | None, int | None]]:
+    """What decides each product's threshold, held ``FOR SHARE`` until commit: the product
+    rows, then the rows of the product types that decide a threshold (each in id order).
+    Returns (product id, its own threshold, its type's threshold or None) for each product
+    that exists; the rule that combines them is ``catalog.thresholds``."""
+    ids = sorted(set(product_ids))
+    if not ids:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, low_stock_threshold, product_type_id FROM {_table('catalog.Product')}"
+            f" WHERE id IN ({', '.join(['%s'] * len(ids))}) ORDER BY id{_share()}",
+            ids,
+        )
+        products = cursor.fetchall()
+        # A type whose products all have their own threshold decides nothing: not locked.
+        type_ids = sorted({type_id for _, own, type_id in products if own is None and type_id})
+        type_thresholds: dict[int, int | None] = {}
+        if type_ids:
+            cursor.execute(
+                f"SELECT id, low_stock_threshold FROM {_table('catalog.ProductType')}"
+                f" WHERE id IN ({', '.join(['%s'] * len(type_ids))}) ORDER BY id{_share()}",
+                type_ids,
+            )
+            type_thresholds = dict(cursor.fetchall())
+    return [
+        (product_id, own, type_thresholds.get(type_id) if own is None else None)
+        for product_id, own, type_id in products
+    ]

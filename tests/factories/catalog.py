@@ -1,4 +1,5 @@
-"""Catalog rows, made through the catalog services as the API makes them."""
+"""Catalog rows, made through the services the API calls (a product and its opening stock:
+``inventory.catalog_stock``)."""
 
 from __future__ import annotations
 

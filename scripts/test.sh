@@ -7,11 +7,13 @@
 # PostgreSQL could not be had fails.
 #
 # Each run is spread over PYTEST_WORKERS processes (pytest-xdist, default: one per CPU; 0 runs
-# in this process); on PostgreSQL each worker has its own test database.
+# in this process); on PostgreSQL each worker has its own test database. An idle worker takes
+# over tests queued for another (worksteal): the durations range from milliseconds to the
+# half-minute schema fuzzing, which the ``slow`` marker starts first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
-PYTEST_ARGS=(-n "${PYTEST_WORKERS:-auto}" "$@")
+PYTEST_ARGS=(-n "${PYTEST_WORKERS:-auto}" --dist worksteal "$@")
 
 echo "== ruff check"
 $BIN/ruff check .

@@ -31,15 +31,19 @@ def emit(**fields) -> None:
     print(json.dumps(fields, default=str), flush=True)
 
 
+# Databases are named <prefix>_<size>; BENCH_DB_PREFIX gives a checkout its own databases.
+DB_PREFIX = os.environ.get("BENCH_DB_PREFIX", "sf_bench")
+
+
 def database_url(size: str) -> str:
     parts = urlsplit(SERVER_URL)
     if parts.hostname not in LOCAL_HOSTS:
         raise SystemExit(f"BENCH_PG_URL must point to a local server, not {parts.hostname!r}")
-    return urlunsplit(parts._replace(path=f"/sf_bench_{size.lower()}"))
+    return urlunsplit(parts._replace(path=f"/{database_name(size)}"))
 
 
 def database_name(size: str) -> str:
-    return f"sf_bench_{size.lower()}"
+    return f"{DB_PREFIX}_{size.lower()}"
 
 
 def libpq_url(url: str) -> str:

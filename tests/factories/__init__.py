@@ -35,7 +35,7 @@ from tests.factories.clients import (
 )
 from tests.factories.shops import Shop, stocked_shop
 from tests.factories.stock import past_sale, put_stock, quantity_of, run_concurrently
-from tests.factories.tenants import PASSWORD, Tenant, make_tenant, make_user
+from tests.factories.tenants import PASSWORD, Tenant, make_invitation, make_tenant, make_user
 
 __all__ = [
     "DEFAULT_QUERY_BUDGET",
@@ -53,6 +53,7 @@ __all__ = [
     "db_state",
     "link_supplier",
     "make_bundle",
+    "make_invitation",
     "make_product",
     "make_product_type",
     "make_supplier",

@@ -7,6 +7,7 @@ from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.db import models
 
+from stockflow.accounts.models import Invitation
 from stockflow.api.models import IdempotencyKey
 from stockflow.catalog.models import (
     BundleComponent,
@@ -16,7 +17,8 @@ from stockflow.catalog.models import (
     Supplier,
     Warehouse,
 )
-from stockflow.inventory.models import LedgerEntry, Sale, StockLevel, StockMovement
+from stockflow.inventory.models import LedgerEntry, Sale, StockEvent, StockLevel, StockMovement
+from stockflow.notifications.models import WebhookDelivery, WebhookEndpoint
 from stockflow.tenancy.models import ApiToken, Company, Membership
 
 
@@ -111,5 +113,9 @@ def assert_tables_covered() -> None:
         Sale,
         StockMovement,
         IdempotencyKey,
+        StockEvent,
+        WebhookEndpoint,
+        WebhookDelivery,
+        Invitation,
     }
     assert expected <= set(tenant_models())

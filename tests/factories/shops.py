@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from stockflow.accounts.models import Invitation
 from stockflow.api.models import IdempotencyKey
 from stockflow.catalog.models import (
     BundleComponent,
@@ -18,7 +19,9 @@ from stockflow.catalog.models import (
     Warehouse,
 )
 from stockflow.inventory import services as inventory
-from stockflow.inventory.models import LedgerEntry, Sale, StockLevel, StockMovement
+from stockflow.inventory.models import LedgerEntry, Sale, StockEvent, StockLevel, StockMovement
+from stockflow.notifications import services as notifications
+from stockflow.notifications.models import WebhookDelivery, WebhookEndpoint
 from stockflow.tenancy.models import ApiToken, Company, Membership, Role
 from tests.factories.catalog import (
     add_component,
@@ -31,7 +34,7 @@ from tests.factories.catalog import (
 )
 from tests.factories.sequence import next_number
 from tests.factories.stock import past_sale, put_stock
-from tests.factories.tenants import Tenant
+from tests.factories.tenants import Tenant, make_invitation
 
 
 class Shop:
@@ -49,8 +52,9 @@ class Shop:
     gift_box: Product
     line: BundleComponent
     # Its history (stocked_shop(history=True)): the mug's primary supplier, a receipt of 5
-    # mugs, a transfer of 3 to BACKUP, a coffee bag lost, 2 mugs and a gift box sold, an
-    # idempotency key.
+    # mugs, a transfer of 3 to BACKUP, a coffee bag lost, 2 mugs and a gift box sold, the 3
+    # mugs of BACKUP sold (its stock.out ``event``), a webhook endpoint that answers to every
+    # event and its ping delivery, an idempotency key, a pending invitation.
     mug_supplier: Supplier
     link: ProductSupplier
     receipt: StockMovement
@@ -58,7 +62,11 @@ class Shop:
     mug_sale: Sale
     level: StockLevel  # the mug's in MAIN
     ledger_entry: LedgerEntry  # the latest
+    event: StockEvent
+    webhook: WebhookEndpoint
+    delivery: WebhookDelivery
     idempotency_key: IdempotencyKey
+    invitation: Invitation
 
     def __init__(self, tenant: Tenant, marker: str = "") -> None:
         self.tenant = tenant
@@ -219,6 +227,15 @@ def _add_history(shop: Shop, prefix: str, named) -> None:
         product=shop.mug, warehouse=shop.main, quantity=2, actor=owner
     ).document
     inventory.record_sale(product=shop.gift_box, warehouse=shop.main, quantity=1, actor=owner)
+    # The backup warehouse's mugs sell out: a stock.out event.
+    inventory.record_sale(product=shop.mug, warehouse=shop.backup, quantity=3, actor=owner)
+    shop.webhook = notifications.create_endpoint(
+        company_id=shop.company.pk,
+        url=f"http://127.0.0.1:9/{shop.marker or 'shop'}/hooks",
+        events=["*"],
+        description=named("receiver"),
+    )
+    shop.delivery = notifications.send_ping(shop.webhook)
     shop.idempotency_key = IdempotencyKey.objects.create(
         company=shop.company,
         key=f"{prefix}key",
@@ -228,3 +245,7 @@ def _add_history(shop: Shop, prefix: str, named) -> None:
     )
     shop.level = StockLevel.objects.get(product=shop.mug, warehouse=shop.main)
     shop.ledger_entry = LedgerEntry.objects.filter(company=shop.company).latest("id")
+    shop.event = StockEvent.objects.get(company=shop.company)
+    shop.invitation = make_invitation(
+        shop.company, email=f"invitee.{shop.marker or next_number()}@example.com"
+    )

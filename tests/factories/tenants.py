@@ -1,11 +1,16 @@
-"""Companies, users and their roles, each role with its own authenticated client."""
+"""Companies, users and their roles, each role with its own authenticated client; pending
+invitations to a company."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
+from stockflow.accounts.models import Invitation
+from stockflow.accounts.services import hash_invitation_token
 from stockflow.tenancy.models import Company, Membership, Role
 from tests.factories.clients import APIClient, client_for
 from tests.factories.sequence import next_number
@@ -54,3 +59,18 @@ def make_tenant(name: str | None = None) -> Tenant:
         tenant.users[role] = user
         tenant.clients[role] = client_for(user)
     return tenant
+
+
+def make_invitation(company: Company, role: str = Role.VIEWER, email: str = "") -> Invitation:
+    """A pending invitation; its clear token (normally only in the email) is ``.token``."""
+    n = next_number()
+    token = f"inv_test-token-{n}"
+    invitation = Invitation.objects.create(
+        company=company,
+        email=email or f"invitee{n}@example.com",
+        role=role,
+        token_hash=hash_invitation_token(token),
+        expires_at=timezone.now() + timedelta(days=7),
+    )
+    invitation.token = token
+    return invitation

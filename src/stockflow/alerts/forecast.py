@@ -36,3 +36,22 @@ def suggested_reorder_quantity(
         raise ValueError("the window must be at least one day")
     needed = -((-(lead_time_days + cover_days) * units_sold) // days)  # ceiling division
     return max(0, needed - current_stock)
+
+
+def add_forecast(rows: list[dict], *, window_days: int, cover_days: int):
+    """Complete the selector's rows into the response's alerts, in place: the average daily
+    rate and the suggested reorder quantity, exact (see ``alerts.forecast``). This runs once
+    per alert, so it stays a plain loop over plain dicts."""
+    rate_text = average_daily_sales_text
+    reorder = suggested_reorder_quantity
+    for row in rows:
+        units_sold = row["units_sold"]
+        row["avg_daily_sales"] = rate_text(units_sold=units_sold, days=window_days)
+        row["suggested_reorder_quantity"] = reorder(
+            current_stock=row["current_stock"],
+            units_sold=units_sold,
+            days=window_days,
+            lead_time_days=row["lead_time_days"] or 0,
+            cover_days=cover_days,
+        )
+    return rows

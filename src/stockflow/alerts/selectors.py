@@ -37,6 +37,7 @@ aggregate left-joined to the page, so an offset past the end still reports the t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TypedDict
@@ -84,7 +85,9 @@ class LowStockPage:
     rows: list[LowStockRow] = field(default_factory=list)
 
 
-def _low_stock_sql(*, warehouse_filter: bool, product_type_filter: bool) -> str:
+def _low_stock_sql(
+    *, warehouse_filter: bool, product_type_filter: bool, product_count: int = 0
+) -> str:
     tables = {
         "sale": Sale._meta.db_table,
         "product": Product._meta.db_table,
@@ -95,6 +98,8 @@ def _low_stock_sql(*, warehouse_filter: bool, product_type_filter: bool) -> str:
     }
     warehouse = "AND sl.warehouse_id = %(warehouse_id)s" if warehouse_filter else ""
     product_type = "AND p.product_type_id = %(product_type_id)s" if product_type_filter else ""
+    products = ", ".join(f"%(product_{index})s" for index in range(product_count))
+    product = f"AND sl.product_id IN ({products})" if product_count else ""
 
     def units_sold(product_id: str, warehouse_id: str) -> str:
         # One range of sale_product_wh_sold, read from the index alone.
@@ -128,6 +133,7 @@ candidates AS (
       AND p.is_active AND NOT p.is_bundle AND w.is_active
       {warehouse}
       {product_type}
+      {product}
 ),
 contributions AS (
     -- Units sold of the candidate itself, then of each bundle containing it (times the
@@ -204,6 +210,7 @@ def low_stock_query(
     days: int = 30,
     warehouse_id: int | None = None,
     product_type_id: int | None = None,
+    product_ids: Sequence[int] = (),
     limit: int | None = None,
     offset: int = 0,
 ) -> tuple[str, dict]:
@@ -220,9 +227,11 @@ def low_stock_query(
         "limit": BIGINT_MAX if limit is None else limit,
         "offset": offset,
     }
+    params.update({f"product_{index}": value for index, value in enumerate(product_ids)})
     sql = _low_stock_sql(
         warehouse_filter=warehouse_id is not None,
         product_type_filter=product_type_id is not None,
+        product_count=len(product_ids),
     )
     return sql, params
 
@@ -234,6 +243,7 @@ def low_stock_alerts(
     days: int = 30,
     warehouse_id: int | None = None,
     product_type_id: int | None = None,
+    product_ids: Sequence[int] = (),
     limit: int | None = None,
     offset: int = 0,
 ) -> LowStockPage:
@@ -247,6 +257,7 @@ def low_stock_alerts(
         days=days,
         warehouse_id=warehouse_id,
         product_type_id=product_type_id,
+        product_ids=product_ids,
         limit=limit,
         offset=offset,
     )

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -38,6 +39,10 @@ from stockflow.api.models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
+# A key: 1 to MAX_KEY_LENGTH printable ASCII characters, no space at either end (HTTP drops
+# them). The schema's pattern; its ``[ -~]`` means the same in Python and ECMA-262.
+KEY_PATTERN = f"[!-~](?:[ -~]{{0,{MAX_KEY_LENGTH - 2}}}[!-~])?"
+KEY = re.compile(KEY_PATTERN)
 REPLAY_HEADER = "Idempotent-Replayed"
 # A key purged between our failed claim and our read (past its TTL) is claimed again.
 MAX_CLAIM_ATTEMPTS = 3
@@ -56,10 +61,10 @@ def idempotency_key(request: Request) -> str | None:
     key = request.headers.get(HEADER)
     if key is None:
         return None
-    key = key.strip()
-    if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+    key = key.strip(" \t")  # HTTP's optional whitespace around a field value
+    if not KEY.fullmatch(key):
         raise exceptions.ValidationError(
-            {HEADER: [f"Must be 1 to {MAX_KEY_LENGTH} printable characters."]}
+            {HEADER: [f"Must be 1 to {MAX_KEY_LENGTH} printable ASCII characters."]}
         )
     return key
 

@@ -19,6 +19,10 @@ MAX_PAGE_SIZE = 500
 # Enough digits for any page number or id; a longer string is refused before int() sees it.
 WHOLE_NUMBER = re.compile(r"[0-9]{1,19}")
 DIGITS = re.compile(r"[0-9]+")
+# What ``CursorPagination.encode_cursor`` writes: standard base64 (its "+" and "/" are
+# percent-encoded in the links).
+CURSOR_PATTERN = "[A-Za-z0-9+/]+={0,2}"
+CURSOR = re.compile(CURSOR_PATTERN)
 
 
 def invalid(name: str, message: str) -> ValidationError:
@@ -80,6 +84,9 @@ class NewestFirstCursorPagination(BoundedPageSizeMixin, pagination.CursorPaginat
     ordering = "-id"
 
     def decode_cursor(self, request):
+        encoded = request.query_params.get(self.cursor_query_param)
+        if encoded is not None and not CURSOR.fullmatch(encoded):
+            raise invalid(self.cursor_query_param, "Invalid cursor.")
         try:
             cursor = super().decode_cursor(request)
         except NotFound:
@@ -91,3 +98,15 @@ class NewestFirstCursorPagination(BoundedPageSizeMixin, pagination.CursorPaginat
         ):
             raise invalid(self.cursor_query_param, "Invalid cursor.")
         return cursor
+
+    def get_schema_operation_parameters(self, view) -> list[dict]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.cursor_query_param:
+                parameter["description"] = (
+                    "Opaque position: the `cursor` of the `next` or `previous` link of an "
+                    "earlier page, unchanged. Any other value is 400 (validation_error on "
+                    "`cursor`); omitted, the first page."
+                )
+                parameter["schema"]["pattern"] = f"^{CURSOR_PATTERN}$"
+        return parameters

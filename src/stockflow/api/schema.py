@@ -4,12 +4,61 @@ the one error shape of ``api/errors.py``."""
 from __future__ import annotations
 
 from drf_spectacular import openapi
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 from rest_framework.authentication import SessionAuthentication
 
+from stockflow.api.fields import MoneyField
 from stockflow.api.idempotency import HEADER as IDEMPOTENCY_HEADER
+from stockflow.api.idempotency import KEY_PATTERN, MAX_KEY_LENGTH, MIN_TTL_HOURS
 from stockflow.api.pagination import PageNumberPagination
+from stockflow.api.serializers import FixedAfterCreation
 from stockflow.tenancy.scoping import TenantMixin
+
+IDEMPOTENCY_PARAMETER = OpenApiParameter(
+    IDEMPOTENCY_HEADER,
+    {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": MAX_KEY_LENGTH,
+        "pattern": f"^{KEY_PATTERN}$",
+    },
+    OpenApiParameter.HEADER,
+    description="Makes retries safe: a retry with the same key and body gets the first "
+    "response again without a second effect; the same key with another body is refused (422). "
+    f"Keys are 1 to {MAX_KEY_LENGTH} printable ASCII characters (space to `~`; no space at "
+    f"either end), scoped per company and kept at least {MIN_TTL_HOURS} hours.",
+)
+
+
+class MoneyFieldExtension(OpenApiSerializerFieldExtension):
+    """Requests: exactly the forms ``MoneyField`` accepts (a number by value, a string by
+    ``pattern``). Responses: the string it returns, with all its decimal places."""
+
+    target_class = MoneyField
+
+    def map_serializer_field(self, auto_schema, direction):
+        field: MoneyField = self.target
+        places = field.decimal_places
+        whole = field.max_digits - places
+        if direction == "response":
+            return {
+                "type": "string",
+                "format": "decimal",
+                "pattern": f"^(?:0|[1-9][0-9]{{0,{whole - 1}}})\\.[0-9]{{{places}}}$",
+            }
+        return {
+            "oneOf": [
+                {
+                    "type": "number",
+                    "minimum": 0,
+                    "maximum": float(field.largest),
+                    "multipleOf": float(field.step),
+                },
+                {"type": "string", "pattern": field.string_pattern},
+            ]
+        }
 
 
 class ErrorDetailSerializer(serializers.Serializer):
@@ -44,11 +93,22 @@ ERROR_DESCRIPTIONS = {
     "415": "unsupported_media_type: send application/json.",
     "422": "idempotency_key_reused: the key was used with another request.",
     "429": "throttled: too many requests; retry after Retry-After seconds.",
+    "503": "database_unavailable: the database is restarting or out of reach; nothing was "
+    "written. Retry after Retry-After seconds (a write with the same Idempotency-Key).",
 }
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 class AutoSchema(openapi.AutoSchema):
+    def get_request_serializer(self):
+        """Updates document their own body: without the fields fixed once created."""
+        serializer = super().get_request_serializer()
+        if self.method in ("PUT", "PATCH"):
+            cls = serializer if isinstance(serializer, type) else type(serializer)
+            if issubclass(cls, FixedAfterCreation) and cls.has_fields_fixed_on_update():
+                return cls.for_update()
+        return serializer
+
     def get_operation(self, path, path_regex, path_prefix, method, registry):
         operation = super().get_operation(path, path_regex, path_prefix, method, registry)
         if operation is not None:
@@ -66,7 +126,7 @@ class AutoSchema(openapi.AutoSchema):
             for cls in getattr(self.view, "authentication_classes", [])
         )
         paged = self._is_list_view() and isinstance(self._get_paginator(), PageNumberPagination)
-        codes = {"401", "429"}
+        codes = {"401", "429", "503"}
         if has_body or any(p["in"] == "query" for p in parameters):
             codes.add("400")
         if tenant or (unsafe and session):

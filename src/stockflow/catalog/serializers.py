@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from stockflow.api.fields import MoneyField, company_id_field, deciding_id_field
+from stockflow.api.serializers import FixedAfterCreation
 from stockflow.catalog.models import (
     COST_DECIMAL_PLACES,
     COST_MAX_DIGITS,
@@ -28,7 +29,7 @@ from stockflow.catalog.models import (
     Warehouse,
 )
 from stockflow.catalog.thresholds import product_threshold
-from stockflow.tenancy.models import Company, Role
+from stockflow.tenancy.models import Role
 from stockflow.tenancy.scoping import TenantRelatedField
 
 # Stock is a whole number of units; anything above this is a typing error, not a quantity.
@@ -42,48 +43,9 @@ WAREHOUSE_CODE = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9._\-/]*\Z")
 PHONE = re.compile(r"\A\+?[0-9 ().\-/]*[0-9](?:\s*(?:x|ext\.?)\s*[0-9]+)?\Z", re.IGNORECASE)
 
 
-class ExactDecimalField(serializers.DecimalField):
-    """An amount of money, kept exact from the request text to the database.
-
-    Accepts a JSON number (the API's JSON parser reads it as ``Decimal``, never as a float)
-    or a string of plain decimal digits such as ``"19.99"``. Refuses booleans, NaN,
-    infinities, exotic spellings (``"1_000"``), negative amounts, values with more digits
-    than the column holds, and more decimal places than it keeps. Trailing zeros are not
-    precision: ``"19.990"`` is 19.99.
-    """
-
-    PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
-    default_error_messages = {
-        "invalid": 'A valid number is required (a JSON number or a string such as "19.99").',
-    }
-
-    def __init__(self, max_digits: int, decimal_places: int, **kwargs) -> None:
-        kwargs.setdefault("min_value", Decimal(0))
-        super().__init__(max_digits, decimal_places, **kwargs)
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, int | str | Decimal):
-            self.fail("invalid")
-        if isinstance(data, str):
-            data = data.strip()
-            if len(data) > 100 or not self.PLAIN_NUMBER.fullmatch(data):
-                self.fail("invalid")
-        try:
-            value = Decimal(data)
-        except (InvalidOperation, ValueError):
-            self.fail("invalid")
-        if not value.is_finite():
-            self.fail("invalid")
-        if value.is_zero():
-            value = Decimal(0)
-        sign, digits, exponent = value.as_tuple()
-        while exponent < -self.decimal_places and len(digits) > 1 and digits[-1] == 0:
-            digits, exponent = digits[:-1], exponent + 1
-        return super().to_internal_value(Decimal((sign, digits, exponent)))
-
-
 class SkuField(serializers.CharField):
-    """A SKU: surrounding spaces stripped, printable characters only."""
+    """A SKU: surrounding spaces stripped, printable characters only; case-sensitive (the
+    unique index compares exactly)."""
 
     def __init__(self, **kwargs) -> None:
         kwargs.setdefault("max_length", SKU_MAX_LENGTH)
@@ -94,47 +56,6 @@ class SkuField(serializers.CharField):
         if not value.isprintable():
             raise serializers.ValidationError("Only printable characters are allowed.")
         return value
-
-
-def company_id_field(**kwargs) -> TenantRelatedField:
-    """``company_id`` of a new object. Resolved among every company the caller belongs to,
-    so that a member whose role is too low gets 403 from the view rather than 404."""
-    kwargs.setdefault("role", Role.VIEWER)
-    return TenantRelatedField(
-        queryset=Company.objects.all(),
-        source="company",
-        tenant_field="id",
-        not_found="404",
-        help_text="The company that owns the object; fixed once created.",
-        **kwargs,
-    )
-
-
-class FixedAfterCreation:
-    """Mixin: fields that choose the owner or the ends of a link are writable on create only;
-    on update they are read-only, and sending a different value is a 400."""
-
-    fixed_fields: tuple[str, ...] = ()
-
-    def get_fields(self):
-        fields = super().get_fields()
-        if self.instance is not None:
-            for name in self.fixed_fields:
-                fields[name] = serializers.IntegerField(read_only=True)
-        return fields
-
-    def validate(self, attrs):
-        attrs = super().validate(attrs)
-        if self.instance is not None and hasattr(self, "initial_data"):
-            errors = {
-                name: ["Cannot be changed once created."]
-                for name in self.fixed_fields
-                if name in self.initial_data
-                and str(self.initial_data[name]) != str(getattr(self.instance, name))
-            }
-            if errors:
-                raise serializers.ValidationError(errors)
-        return attrs
 
 
 class WarehouseSerializer(FixedAfterCreation, serializers.ModelSerializer):
@@ -214,17 +135,20 @@ class ProductSerializer(FixedAfterCreation, serializers.ModelSerializer):
 
     company_id = serializers.IntegerField(read_only=True)
     name = serializers.CharField(max_length=200)
-    sku = SkuField(help_text="Unique across the platform; surrounding spaces are removed.")
+    sku = SkuField(
+        help_text="Unique across the platform and case-sensitive (`ABC-1` and `abc-1` are two "
+        "SKUs); surrounding spaces are removed."
+    )
     description = serializers.CharField(
         max_length=MAX_TEXT_LENGTH, required=False, allow_blank=True, default=""
     )
-    price = ExactDecimalField(
+    price = MoneyField(
         PRICE_MAX_DIGITS,
         PRICE_DECIMAL_PLACES,
         help_text=(
-            f"Exact decimal, at most {PRICE_MAX_DIGITS} digits with {PRICE_DECIMAL_PLACES} "
-            'decimal places, not negative; sent as a JSON number or a string ("19.99"), '
-            "returned as a string."
+            f"Exact amount, not negative, at most {PRICE_MAX_DIGITS - PRICE_DECIMAL_PLACES} "
+            f"digits before the point and {PRICE_DECIMAL_PLACES} after: a JSON number or a "
+            'string of plain decimal digits ("19.99"); returned as a string ("19.90").'
         ),
     )
     product_type_id = TenantRelatedField(
@@ -323,10 +247,10 @@ class ProductCreateSerializer(ProductSerializer):
     ``initial_quantity`` must be 0 if given.
     """
 
-    warehouse_id = TenantRelatedField(
-        queryset=Warehouse.objects.all(),
+    warehouse_id = deciding_id_field(
+        Warehouse.objects.all(),
+        role=None,  # the role the view requires: a create names a company it may write in
         source="warehouse",
-        not_found="404",
         required=False,
         write_only=True,
         help_text="Warehouse of the initial stock; required unless is_bundle.",
@@ -338,11 +262,8 @@ class ProductCreateSerializer(ProductSerializer):
         write_only=True,
         help_text="Whole units in the warehouse at creation; required unless is_bundle.",
     )
-    company_id = TenantRelatedField(
-        queryset=Company.objects.all(),
-        source="company",
-        tenant_field="id",
-        not_found="404",
+    company_id = company_id_field(
+        role=None,  # as warehouse_id
         required=False,
         help_text="The owning company; needed only for a bundle created without warehouse_id.",
     )
@@ -409,24 +330,23 @@ class ProductCreateSerializer(ProductSerializer):
 
 class ProductSupplierSerializer(FixedAfterCreation, serializers.ModelSerializer):
     company_id = serializers.IntegerField(read_only=True)
-    product_id = TenantRelatedField(
-        queryset=Product.objects.all(), source="product", not_found="404", role=Role.VIEWER
-    )
+    product_id = deciding_id_field(Product.objects.all(), source="product")
     supplier_id = TenantRelatedField(
         queryset=Supplier.objects.all(), source="supplier", role=Role.VIEWER
     )
     supplier_sku = serializers.CharField(
         max_length=SKU_MAX_LENGTH, required=False, allow_blank=True, default=""
     )
-    unit_cost = ExactDecimalField(
+    unit_cost = MoneyField(
         COST_MAX_DIGITS,
         COST_DECIMAL_PLACES,
         required=False,
         allow_null=True,
         default=None,
         help_text=(
-            f"Exact decimal, at most {COST_MAX_DIGITS} digits with {COST_DECIMAL_PLACES} "
-            "decimal places, not negative."
+            f"Exact amount, not negative, at most {COST_MAX_DIGITS - COST_DECIMAL_PLACES} "
+            f"digits before the point and {COST_DECIMAL_PLACES} after: a JSON number or a "
+            "string of plain decimal digits; returned as a string."
         ),
     )
     lead_time_days = serializers.IntegerField(
@@ -471,9 +391,7 @@ class ProductSupplierSerializer(FixedAfterCreation, serializers.ModelSerializer)
 
 class BundleComponentSerializer(FixedAfterCreation, serializers.ModelSerializer):
     company_id = serializers.IntegerField(read_only=True)
-    bundle_id = TenantRelatedField(
-        queryset=Product.objects.all(), source="bundle", not_found="404", role=Role.VIEWER
-    )
+    bundle_id = deciding_id_field(Product.objects.all(), source="bundle")
     component_id = TenantRelatedField(
         queryset=Product.objects.all(), source="component", role=Role.VIEWER
     )

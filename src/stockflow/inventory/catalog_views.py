@@ -11,6 +11,7 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from stockflow.api.idempotency import run_idempotent
+from stockflow.api.schema import IDEMPOTENCY_PARAMETER
 from stockflow.catalog import filters, services
 from stockflow.catalog.models import Product, ProductType, Warehouse
 from stockflow.catalog.serializers import (
@@ -91,7 +92,11 @@ class ProductViewSet(CatalogViewSet):
     def retrieve(self, request, *args, **kwargs):
         return Response(self.represent(self.get_object()))
 
-    @extend_schema(request=ProductCreateSerializer, responses={201: ProductSerializer})
+    @extend_schema(
+        request=ProductCreateSerializer,
+        responses={201: ProductSerializer},
+        parameters=[IDEMPOTENCY_PARAMETER],
+    )
     def create(self, request, *args, **kwargs):
         """Create a product with its initial stock in one warehouse (SPEC §3.1): the product,
         its stock level and the ``initial`` ledger entry in one transaction. Safe to retry

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from stockflow.api.fields import MoneyField, deciding_id_field
 from stockflow.catalog.models import PRICE_DECIMAL_PLACES, PRICE_MAX_DIGITS, Product, Warehouse
 from stockflow.inventory.models import AdjustmentReason, LedgerReason, ReferenceType
 from stockflow.inventory.services import (
@@ -27,10 +28,7 @@ NOTE_MAX_LENGTH = 2000
 
 
 def _product_field() -> TenantRelatedField:
-    # Resolved among the caller's companies at any role, so that a viewer gets 403, not 404.
-    return TenantRelatedField(
-        queryset=Product.objects.all(), role=Role.VIEWER, not_found="404", help_text="Product id."
-    )
+    return deciding_id_field(Product.objects.all(), help_text="Product id.")
 
 
 def _warehouse_field(
@@ -131,12 +129,11 @@ class TransferInput(StockOperationInput):
 class SaleInput(StockOperationInput):
     warehouse_id = _warehouse_field()
     quantity = _quantity_field()
-    unit_price = serializers.DecimalField(
-        max_digits=PRICE_MAX_DIGITS,
-        decimal_places=PRICE_DECIMAL_PLACES,
-        min_value=0,
+    unit_price = MoneyField(
+        PRICE_MAX_DIGITS,
+        PRICE_DECIMAL_PLACES,
         required=False,
-        help_text="Defaults to the product's price.",
+        help_text="Defaults to the product's price. Same forms as a product's price.",
     )
     sold_at = serializers.DateTimeField(
         required=False, help_text="Defaults to now; past dates allowed, future ones refused."
@@ -187,6 +184,23 @@ class LedgerEntrySerializer(serializers.Serializer):
     reference_id = serializers.IntegerField()
     actor_id = serializers.IntegerField(allow_null=True)
     note = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class StockEventSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    type = serializers.CharField()
+    company_id = serializers.IntegerField()
+    product_id = serializers.IntegerField()
+    warehouse_id = serializers.IntegerField()
+    data = serializers.JSONField(
+        help_text=(
+            "product_id, sku, warehouse_id, stock_level_id, quantity_before, quantity_after, "
+            "threshold; for a low or sold-out level with recent sales, the low-stock report's "
+            "avg_daily_sales, days_until_stockout, suggested_reorder_quantity, window_days, "
+            "cover_days, supplier_id."
+        )
+    )
     created_at = serializers.DateTimeField()
 
 

@@ -6,22 +6,24 @@ from collections.abc import Callable
 from functools import partial
 
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status
 from rest_framework.response import Response
 
 from stockflow.api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from stockflow.api.idempotency import run_idempotent
 from stockflow.api.pagination import NewestFirstCursorPagination
+from stockflow.api.schema import IDEMPOTENCY_PARAMETER
 from stockflow.catalog.models import Product
 from stockflow.inventory import levels, selectors, services
 from stockflow.inventory.filters import (
     LedgerEntryFilter,
     MovementFilter,
     SaleFilter,
+    StockEventFilter,
     StockLevelFilter,
 )
-from stockflow.inventory.models import LedgerEntry, Sale, StockLevel, StockMovement
+from stockflow.inventory.models import LedgerEntry, Sale, StockEvent, StockLevel, StockMovement
 from stockflow.inventory.serializers import (
     AdjustmentInput,
     LedgerEntrySerializer,
@@ -32,6 +34,7 @@ from stockflow.inventory.serializers import (
     SaleInput,
     SaleResultSerializer,
     SaleSerializer,
+    StockEventSerializer,
     StockLevelSerializer,
     TransferInput,
     operation_result_data,
@@ -40,16 +43,6 @@ from stockflow.inventory.serializers import (
 )
 from stockflow.tenancy.models import Role
 from stockflow.tenancy.scoping import TenantAPIView, TenantViewSet
-
-IDEMPOTENCY_PARAMETER = OpenApiParameter(
-    IDEMPOTENCY_HEADER,
-    str,
-    OpenApiParameter.HEADER,
-    description="Makes retries safe: a retry with the same key and body gets the first "
-    "response again without a second effect; the same key with another body is refused (422). "
-    "Keys are scoped per company and kept at least 24 hours.",
-)
-
 
 OPERATION_ERRORS = {
     400: OpenApiResponse(description="validation_error: an error per field."),
@@ -244,6 +237,17 @@ class LedgerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantView
     pagination_class = NewestFirstCursorPagination
     filter_backends = [DjangoFilterBackend]
     filterset_class = LedgerEntryFilter
+
+
+class StockEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """Stock events of the caller's companies (a level crossing its low-stock threshold or
+    running out), newest first (cursor pagination): what webhooks and emails deliver."""
+
+    queryset = StockEvent.objects.all()
+    serializer_class = StockEventSerializer
+    pagination_class = NewestFirstCursorPagination
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = StockEventFilter
 
 
 class MovementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):

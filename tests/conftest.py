@@ -7,7 +7,7 @@ import os
 import pytest
 from django.core.cache import cache
 
-from tests.factories import APIClient, Tenant, make_tenant
+from tests.factories import APIClient, Shop, Tenant, make_tenant, stocked_shop
 from tests.report import REPORT
 
 
@@ -69,6 +69,17 @@ def tenant_a(db) -> Tenant:
 @pytest.fixture
 def tenant_b(db) -> Tenant:
     return make_tenant("Globex")
+
+
+@pytest.fixture
+def shop(tenant_a) -> Shop:
+    """Company A's standard stock (``stocked_shop``); the alerts and web tests have their own."""
+    return stocked_shop(tenant_a)
+
+
+@pytest.fixture
+def other_shop(tenant_b) -> Shop:
+    return stocked_shop(tenant_b, "B")
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import pytest
 from stockflow.catalog.models import ProductType, Warehouse
 from stockflow.inventory.models import StockLevel
 from tests.factories import (
+    WAREHOUSE_DELETE_BUDGET,
     catalog_state,
     make_product,
     make_product_type,
@@ -153,7 +154,10 @@ def test_warehouse_without_history_is_deleted_with_its_empty_levels(tenant_a):
     product = make_product(tenant_a.company, warehouse=warehouse, quantity=0)
     assert StockLevel.objects.filter(warehouse=warehouse).exists()
 
-    assert tenant_a.admin.delete(f"{WAREHOUSES}/{warehouse.pk}").status_code == 204
+    deleted = tenant_a.admin.delete(
+        f"{WAREHOUSES}/{warehouse.pk}", max_queries=WAREHOUSE_DELETE_BUDGET
+    )
+    assert deleted.status_code == 204
 
     assert not Warehouse.objects.filter(pk=warehouse.pk).exists()
     assert not StockLevel.objects.filter(warehouse_id=warehouse.pk).exists()

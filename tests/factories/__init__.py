@@ -27,13 +27,14 @@ from tests.factories.checks import (
 from tests.factories.clients import (
     DEFAULT_QUERY_BUDGET,
     PRODUCT_WRITE_BUDGET,
+    WAREHOUSE_DELETE_BUDGET,
     APIClient,
     client_for,
     patch_raw,
     post_raw,
     query_budget,
 )
-from tests.factories.shops import Shop, stocked_shop
+from tests.factories.shops import Shop, mug_shop, stocked_shop
 from tests.factories.stock import past_sale, put_stock, quantity_of, run_concurrently
 from tests.factories.tenants import PASSWORD, Tenant, make_invitation, make_tenant, make_user
 
@@ -41,6 +42,7 @@ __all__ = [
     "DEFAULT_QUERY_BUDGET",
     "PASSWORD",
     "PRODUCT_WRITE_BUDGET",
+    "WAREHOUSE_DELETE_BUDGET",
     "APIClient",
     "Shop",
     "Tenant",
@@ -60,6 +62,7 @@ __all__ = [
     "make_tenant",
     "make_user",
     "make_warehouse",
+    "mug_shop",
     "past_sale",
     "patch_raw",
     "post_raw",

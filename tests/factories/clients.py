@@ -18,6 +18,9 @@ DEFAULT_QUERY_BUDGET = 20
 # A product's creation, change into a bundle or deletion: locks, checks of its stock history,
 # bundles and links, and each table a delete cascades to. As many whatever the data.
 PRODUCT_WRITE_BUDGET = 30
+# A warehouse's deletion: the checks of its stock history, then each table the delete cascades
+# to (stock levels, ledger, sales, movements both ways, stock events). As many whatever the data.
+WAREHOUSE_DELETE_BUDGET = 30
 
 _budget: ContextVar[int | None] = ContextVar("query_budget", default=None)
 

@@ -2,11 +2,14 @@
 
 ``Shop(tenant)`` starts empty and its methods add rows one at a time (the low-stock rules are
 written that way). ``stocked_shop`` adds the standard stock most tests start from, and with
-``history=True`` a little of everything else a company owns, written by the real services."""
+``history=True`` a little of everything else a company owns, written by the real services.
+``mug_shop`` is the company the web app's pages and browser journeys show."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+
+from django.utils import timezone
 
 from stockflow.accounts.models import Invitation
 from stockflow.api.models import IdempotencyKey
@@ -51,6 +54,9 @@ class Shop:
     coffee: Product
     gift_box: Product
     line: BundleComponent
+    # The web app's company (mug_shop) also has a second warehouse and its three mugs.
+    east: Warehouse
+    products: list[Product]
     # Its history (stocked_shop(history=True)): the mug's primary supplier, a receipt of 5
     # mugs, a transfer of 3 to BACKUP, a coffee bag lost, 2 mugs and a gift box sold, the 3
     # mugs of BACKUP sold (its stock.out ``event``), a webhook endpoint that answers to every
@@ -249,3 +255,50 @@ def _add_history(shop: Shop, prefix: str, named) -> None:
     shop.invitation = make_invitation(
         shop.company, email=f"invitee.{shop.marker or next_number()}@example.com"
     )
+
+
+def mug_shop(tenant: Tenant, *, sales_days: int = 0, prefix: str = "") -> Shop:
+    """The web app's company: warehouses MAIN and EAST, a Mugs type (threshold 10), three
+    mugs in MAIN (``products``: Harbor 40, Alpine 25, Velvet 0; ``mug`` is Harbor), suppliers
+    with costs (``mug_supplier`` is Harbor's primary at 4.00 and Alpine's at 6.00; a cheaper
+    non-primary one supplies both; Velvet has no cost), and with ``sales_days`` one sale a day
+    of Harbor and of Alpine in MAIN over the last days, made through the sale service."""
+    shop = Shop(tenant)
+    company = tenant.company
+    prefix = prefix or f"C{company.pk}"
+    shop.main = make_warehouse(company, "MAIN", name="Main Warehouse")
+    shop.east = make_warehouse(company, "EAST", name="East Depot")
+    shop.kind = make_product_type(company, "Mugs", low_stock_threshold=10)
+    shop.mug_supplier = make_supplier(
+        company, "Ceramica Ltd", contact_email="orders@ceramica.example"
+    )
+    cheap = make_supplier(company, "Budget Pots")
+    shop.products = [
+        make_product(
+            company,
+            f"{prefix}-MUG-{index}",
+            name=name,
+            price="12.50",
+            product_type=shop.kind,
+            warehouse=shop.main,
+            quantity=quantity,
+        )
+        for index, (name, quantity) in enumerate(
+            [("Harbor Mug", 40), ("Alpine Mug", 25), ("Velvet Mug", 0)], start=1
+        )
+    ]
+    shop.mug, alpine = shop.products[:2]
+    link_supplier(shop.mug, shop.mug_supplier, unit_cost="4.00", is_primary=True)
+    link_supplier(shop.mug, cheap, unit_cost="3.00")
+    link_supplier(alpine, shop.mug_supplier, unit_cost="6.00")
+    link_supplier(alpine, cheap, unit_cost="5.00")
+    now = timezone.now()
+    for day in range(sales_days):
+        for product in (shop.mug, alpine):
+            inventory.record_sale(
+                product=product,
+                warehouse=shop.main,
+                quantity=1,
+                sold_at=now - timedelta(days=day, hours=1),
+            )
+    return shop

@@ -11,8 +11,9 @@ from django.db import transaction
 from stockflow.inventory import services
 from stockflow.inventory.events import crossings
 from stockflow.inventory.models import AppendOnlyError, LedgerEntry, StockEvent, StockLevel
-from tests.factories import assert_error, client_for
-from tests.inventory.conftest import (
+from tests.factories import (
+    assert_error,
+    client_for,
     make_bundle,
     make_product,
     make_warehouse,
@@ -254,8 +255,8 @@ def test_concurrent_changes_record_exactly_the_crossings_of_the_ledger(tenant_a)
         for warehouse in warehouses:
             put_stock(product, warehouse, 14)
     bundles = [
-        make_bundle(company, [(products[0], 1), (products[1], 2)], sku="EDGE-AB"),
-        make_bundle(company, [(products[2], 1), (products[1], 1)], sku="EDGE-CB"),
+        make_bundle(company, "EDGE-AB", components=[(products[0], 1), (products[1], 2)]),
+        make_bundle(company, "EDGE-CB", components=[(products[2], 1), (products[1], 1)]),
     ]
     clients = [client_for(tenant_a.users["staff"]) for _ in range(8)]
 

@@ -21,7 +21,7 @@ from stockflow.catalog.models import (
     Supplier,
     Warehouse,
 )
-from stockflow.inventory import services as inventory
+from stockflow.inventory import movements, sales
 from stockflow.inventory.models import LedgerEntry, Sale, StockEvent, StockLevel, StockMovement
 from stockflow.notifications import services as notifications
 from stockflow.notifications.models import WebhookDelivery, WebhookEndpoint
@@ -216,25 +216,25 @@ def _add_history(shop: Shop, prefix: str, named) -> None:
     shop.link = link_supplier(
         shop.mug, shop.mug_supplier, supplier_sku=f"{prefix}S1", is_primary=True
     )
-    shop.receipt = inventory.receive_stock(
+    shop.receipt = movements.receive_stock(
         product=shop.mug, warehouse=shop.main, quantity=5, actor=owner, note=named("receipt")
     ).document
-    shop.transfer = inventory.transfer_stock(
+    shop.transfer = movements.transfer_stock(
         product=shop.mug,
         from_warehouse=shop.main,
         to_warehouse=shop.backup,
         quantity=3,
         actor=owner,
     ).document
-    inventory.adjust_stock(
+    movements.adjust_stock(
         product=shop.coffee, warehouse=shop.main, reason="damage", change=-1, actor=owner
     )
-    shop.mug_sale = inventory.record_sale(
+    shop.mug_sale = sales.record_sale(
         product=shop.mug, warehouse=shop.main, quantity=2, actor=owner
     ).document
-    inventory.record_sale(product=shop.gift_box, warehouse=shop.main, quantity=1, actor=owner)
+    sales.record_sale(product=shop.gift_box, warehouse=shop.main, quantity=1, actor=owner)
     # The backup warehouse's mugs sell out: a stock.out event.
-    inventory.record_sale(product=shop.mug, warehouse=shop.backup, quantity=3, actor=owner)
+    sales.record_sale(product=shop.mug, warehouse=shop.backup, quantity=3, actor=owner)
     shop.webhook = notifications.create_endpoint(
         company_id=shop.company.pk,
         url=f"http://127.0.0.1:9/{shop.marker or 'shop'}/hooks",
@@ -295,7 +295,7 @@ def mug_shop(tenant: Tenant, *, sales_days: int = 0, prefix: str = "") -> Shop:
     now = timezone.now()
     for day in range(sales_days):
         for product in (shop.mug, alpine):
-            inventory.record_sale(
+            sales.record_sale(
                 product=product,
                 warehouse=shop.main,
                 quantity=1,

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from stockflow.catalog.models import Product, Warehouse
 from stockflow.inventory.models import Sale, StockLevel
-from stockflow.inventory.services import record_initial_stock
+from stockflow.inventory.movements import record_initial_stock
 
 
 def put_stock(product: Product, warehouse: Warehouse, quantity: int) -> StockLevel:
@@ -30,7 +30,7 @@ def past_sale(
 ) -> Sale:
     """A sale in the company's history, written as a row without touching the stock (as
     imported history would be): the low-stock report reads these; a sale made now goes
-    through ``inventory.services.record_sale``."""
+    through ``inventory.sales``."""
     return Sale.objects.create(
         company_id=product.company_id,
         product=product,

@@ -21,7 +21,7 @@ from django.test import override_settings
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from stockflow.inventory import services as inventory
+from stockflow.inventory import sales as inventory
 from stockflow.notifications import scheduler, services
 from stockflow.notifications.models import DeliveryStatus, ScheduledJob, WebhookDelivery
 from tests.notifications.receiver import Receiver, run_worker_once, work_until

@@ -127,6 +127,7 @@ def serve_database():
 
 
 @pytest.mark.postgres
+@pytest.mark.slow
 def test_serve_runs_on_postgresql_and_stops_gracefully(serve_database, tmp_path):
     port = free_port()
     base = f"http://127.0.0.1:{port}"

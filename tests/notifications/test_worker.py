@@ -62,7 +62,8 @@ def start_worker_process(**env) -> subprocess.Popen:
     )
 
 
-def wait_for(condition, timeout: float = 30.0) -> None:
+def wait_for(condition, timeout: float = 90.0) -> None:
+    # Generous: a worker process starting on a loaded machine takes a while to import Django.
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, "the condition did not hold in time"

@@ -5,10 +5,15 @@
 # on 127.0.0.1:5432 (user postgres); a throwaway cluster started here with initdb/pg_ctl and
 # removed at the end (STOCKFLOW_THROWAWAY_PG=1 forces this last one). Under CI=true a run where
 # PostgreSQL could not be had fails.
+#
+# Each run is spread over PYTEST_WORKERS processes (pytest-xdist, default: one per CPU; 0 runs
+# in this process); on PostgreSQL each worker has its own test database. An idle worker takes
+# over tests queued for another (worksteal): the durations range from milliseconds to the
+# half-minute schema fuzzing, which the ``slow`` marker starts first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
-PYTEST_ARGS=("$@")
+PYTEST_ARGS=(-n "${PYTEST_WORKERS:-auto}" --dist worksteal "$@")
 
 echo "== ruff check"
 $BIN/ruff check .

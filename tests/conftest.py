@@ -1,4 +1,4 @@
-"""Hooks and fixtures for the whole suite."""
+"""Hooks and fixtures for the whole suite. Builders live in ``tests.factories``."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import os
 
 import pytest
 from django.core.cache import cache
-from rest_framework.test import APIClient
 
-from tests.factories import Tenant, make_tenant
+from tests.factories import APIClient, Shop, Tenant, make_tenant, stocked_shop
+from tests.report import REPORT
 
 
 def on_postgres() -> bool:
@@ -18,6 +18,8 @@ def on_postgres() -> bool:
 
 
 def pytest_collection_modifyitems(config, items):
+    # The slow tests start first: parallel workers then finish at about the same time.
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
     if on_postgres():
         return
     skip = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL or run `make test`)")
@@ -30,6 +32,25 @@ def pytest_sessionstart(session):
     # Under CI the PostgreSQL run must really be on PostgreSQL, never silently skipped.
     if os.environ.get("STOCKFLOW_REQUIRE_POSTGRES") == "1" and not on_postgres():
         pytest.exit("PostgreSQL is required for this run but DATABASE_URL is not PostgreSQL", 3)
+
+
+def pytest_sessionfinish(session):
+    # A pytest-xdist worker hands its figures to the controller, which prints them.
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["report"] = dict(REPORT)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    REPORT.update(getattr(node, "workeroutput", {}).get("report", {}))
+
+
+def pytest_terminal_summary(terminalreporter):
+    if REPORT:
+        terminalreporter.section("security coverage")
+        for _, line in sorted(REPORT.items()):
+            terminalreporter.write_line(line)
 
 
 @pytest.fixture(autouse=True)
@@ -48,6 +69,17 @@ def tenant_a(db) -> Tenant:
 @pytest.fixture
 def tenant_b(db) -> Tenant:
     return make_tenant("Globex")
+
+
+@pytest.fixture
+def shop(tenant_a) -> Shop:
+    """Company A's standard stock (``stocked_shop``); the alerts and web tests have their own."""
+    return stocked_shop(tenant_a)
+
+
+@pytest.fixture
+def other_shop(tenant_b) -> Shop:
+    return stocked_shop(tenant_b, "B")
 
 
 @pytest.fixture

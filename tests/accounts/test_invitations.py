@@ -9,12 +9,11 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from stockflow.accounts.models import Invitation
 from stockflow.accounts.services import hash_invitation_token
 from stockflow.tenancy.models import Membership, Role
-from tests.factories import PASSWORD, assert_error, client_for, make_user
+from tests.factories import PASSWORD, APIClient, assert_error, client_for, make_user
 
 pytestmark = pytest.mark.django_db
 

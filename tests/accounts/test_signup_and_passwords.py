@@ -7,11 +7,10 @@ import re
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
-from rest_framework.test import APIClient
 
 from stockflow.api.throttling import AccountRateThrottle
 from stockflow.tenancy.models import Company, Membership, Role
-from tests.factories import PASSWORD, assert_error, client_for, make_user
+from tests.factories import PASSWORD, APIClient, assert_error, client_for, make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from stockflow.tenancy.models import Role
-from tests.alerts.conftest import Shop, report_url
-from tests.factories import assert_error
+from tests.alerts.report import report_url
+from tests.factories import Shop, assert_error
 
 
 @pytest.fixture

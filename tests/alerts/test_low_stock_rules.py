@@ -8,8 +8,8 @@ import pytest
 from django.utils import timezone
 
 from stockflow.alerts.selectors import low_stock_alerts
-from tests.alerts.conftest import Shop, report_url
-from tests.factories import assert_error
+from tests.alerts.report import report_url
+from tests.factories import Shop, assert_error
 
 
 def keys(body: dict) -> list[tuple[int, int]]:

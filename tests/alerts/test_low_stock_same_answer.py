@@ -18,8 +18,8 @@ from pathlib import Path
 
 from django.utils import timezone
 
-from tests.alerts.conftest import report_url
 from tests.alerts.dataset import build_dataset, expected_alerts, stable_alert
+from tests.alerts.report import report_url
 
 SEED = 20260917
 FIXTURE = Path(__file__).parent / "fixtures" / "low_stock_expected.json"

@@ -8,8 +8,8 @@ import pytest
 from django.utils import timezone
 
 from stockflow.alerts.selectors import low_stock_alerts
-from tests.alerts.conftest import report_url
 from tests.alerts.dataset import build_dataset, expected_alerts
+from tests.alerts.report import report_url
 
 # Token lookup, the caller's memberships, the report itself: whatever the size of the data.
 QUERY_BUDGET = 3

@@ -8,7 +8,7 @@ from django.db import connection
 from django.utils import timezone
 
 from stockflow.alerts.selectors import low_stock_query
-from tests.alerts.conftest import Shop
+from tests.factories import Shop
 
 
 @pytest.fixture

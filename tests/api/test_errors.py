@@ -1,12 +1,11 @@
 """Every error under /api/ has the one JSON shape, whatever produced it."""
 
 import pytest
-from rest_framework.test import APIClient
 
 from stockflow.api.throttling import TokenRateThrottle
 from stockflow.tenancy.models import Role
 from stockflow.tenancy.views import MeView
-from tests.factories import assert_error
+from tests.factories import APIClient, assert_error
 
 pytestmark = pytest.mark.django_db
 

@@ -3,51 +3,26 @@ together by a barrier. No request may fail with a 500, whatever the interleaving
 
 from __future__ import annotations
 
-import threading
 import time
 from collections import Counter
-from collections.abc import Callable
 from functools import partial
 
 import pytest
-from django.db import connection
 
 from stockflow.catalog import selectors
 from stockflow.catalog.models import BundleComponent, Product, ProductSupplier, Warehouse
 from stockflow.inventory.models import LedgerEntry, StockLevel
 from stockflow.tenancy.models import Role
-from tests.catalog.conftest import (
+from tests.factories import (
+    client_for,
     make_bundle,
     make_product,
     make_supplier,
     make_warehouse,
+    run_concurrently,
 )
-from tests.factories import client_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def run_together(calls: list[Callable[[], object]]) -> list[object]:
-    """Run each call in its own thread, all released at once; results in call order."""
-    barrier = threading.Barrier(len(calls))
-    results: list[object] = [None] * len(calls)
-
-    def work(index: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            results[index] = calls[index]()
-        except BaseException as exc:  # reported by the assertions of the test
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads)
-    return results
 
 
 def admin_clients(tenant, count: int) -> list:
@@ -66,11 +41,11 @@ def test_same_new_sku_posted_at_once(tenant_a):
         "initial_quantity": 5,
     }
 
-    responses = run_together(
+    responses = run_concurrently(
         [lambda c=client: c.post("/api/products", body, format="json") for client in clients]
     )
 
-    statuses = Counter(getattr(r, "status_code", repr(r)) for r in responses)
+    statuses = Counter(r.status_code for r in responses)
     assert statuses == {201: 1, 409: 11}, statuses
     for response in responses:
         if response.status_code == 409:
@@ -97,7 +72,7 @@ def test_two_edits_cannot_make_a_cycle_together(tenant_a, monkeypatch):
         b = make_bundle(tenant_a.company, f"B-{round_}")
 
         edges = [(a, b), (b, a)]
-        responses = run_together(
+        responses = run_concurrently(
             [
                 partial(
                     client.post,
@@ -109,7 +84,7 @@ def test_two_edits_cannot_make_a_cycle_together(tenant_a, monkeypatch):
             ]
         )
 
-        statuses = sorted(getattr(r, "status_code", repr(r)) for r in responses)
+        statuses = sorted(r.status_code for r in responses)
         assert statuses == [201, 400], statuses
         assert BundleComponent.objects.filter(bundle__in=[a, b]).count() == 1
 
@@ -119,7 +94,7 @@ def test_links_made_primary_at_once_leave_one_primary(tenant_a):
     suppliers = [make_supplier(tenant_a.company) for _ in range(10)]
     clients = admin_clients(tenant_a, 10)
 
-    created = run_together(
+    created = run_concurrently(
         [
             lambda c=client, s=supplier: c.post(
                 "/api/product-suppliers",
@@ -129,10 +104,10 @@ def test_links_made_primary_at_once_leave_one_primary(tenant_a):
             for client, supplier in zip(clients, suppliers, strict=True)
         ]
     )
-    assert [getattr(r, "status_code", repr(r)) for r in created] == [201] * 10
+    assert [r.status_code for r in created] == [201] * 10
     assert ProductSupplier.objects.filter(product=product, is_primary=True).count() == 1
 
-    switched = run_together(
+    switched = run_concurrently(
         [
             lambda c=client, r=response: c.patch(
                 f"/api/product-suppliers/{r.json()['id']}", {"is_primary": True}, format="json"
@@ -140,7 +115,7 @@ def test_links_made_primary_at_once_leave_one_primary(tenant_a):
             for client, response in zip(clients, created, strict=True)
         ]
     )
-    assert [getattr(r, "status_code", repr(r)) for r in switched] == [200] * 10
+    assert [r.status_code for r in switched] == [200] * 10
     assert ProductSupplier.objects.filter(product=product, is_primary=True).count() == 1
 
 
@@ -156,7 +131,7 @@ def test_product_created_while_its_warehouse_is_deleted(tenant_a):
             "initial_quantity": 3,
         }
 
-        created, deleted = run_together(
+        created, deleted = run_concurrently(
             [
                 lambda body=body: clients[0].post("/api/products", body, format="json"),
                 lambda w=warehouse: clients[1].delete(f"/api/warehouses/{w.pk}"),

@@ -8,19 +8,20 @@ import pytest
 
 from stockflow.catalog.models import Product, ProductSupplier
 from stockflow.inventory.models import StockLevel
-from tests.catalog.conftest import (
+from tests.factories import (
+    PRODUCT_WRITE_BUDGET,
     add_component,
+    assert_error,
     catalog_state,
     make_bundle,
     make_product,
     make_product_type,
     make_supplier,
     make_warehouse,
+    past_sale,
     patch_raw,
-    record_sale,
-    stock_in,
+    put_stock,
 )
-from tests.factories import assert_error
 
 URL = "/api/products"
 
@@ -112,7 +113,7 @@ def build_catalog(company, products: int) -> None:
         product = make_product(
             company, warehouse=warehouses[n % 3], quantity=n + 1, product_type=kind
         )
-        stock_in(product, warehouses[(n + 1) % 3], 10)
+        put_stock(product, warehouses[(n + 1) % 3], 10)
         components.append(product)
     for n in range(0, products - 1, 2):
         bundle = make_bundle(company)
@@ -158,7 +159,7 @@ def test_bundle_availability_per_warehouse_nested_multiplied_out(tenant_a):
     east = make_warehouse(tenant_a.company, "EAST")
     mug = make_product(tenant_a.company, "MUG", warehouse=main, quantity=7)
     coffee = make_product(tenant_a.company, "COFFEE", warehouse=main, quantity=20)
-    stock_in(mug, east, 100)  # no coffee in EAST at all
+    put_stock(mug, east, 100)  # no coffee in EAST at all
     box = make_bundle(tenant_a.company, "BOX")
     add_component(box, mug, 1)
     add_component(box, coffee, 2)
@@ -263,22 +264,24 @@ def test_patch_product_type_of_another_company_is_400(tenant_a, tenant_b):
 
 
 def test_deactivate_instead_of_delete(tenant_a):
-    product = make_product(tenant_a.company, quantity=5)
+    product = make_product(tenant_a.company, warehouse=make_warehouse(tenant_a.company), quantity=5)
     response = tenant_a.admin.patch(f"{URL}/{product.pk}", {"is_active": False}, format="json")
     assert response.json()["is_active"] is False
     assert response.json()["stock"][0]["quantity"] == 5
 
 
 def test_product_without_history_becomes_a_bundle(tenant_a):
-    product = make_product(tenant_a.company, quantity=0)
-    response = tenant_a.admin.patch(f"{URL}/{product.pk}", {"is_bundle": True}, format="json")
+    product = make_product(tenant_a.company, warehouse=make_warehouse(tenant_a.company), quantity=0)
+    response = tenant_a.admin.patch(
+        f"{URL}/{product.pk}", {"is_bundle": True}, format="json", max_queries=PRODUCT_WRITE_BUDGET
+    )
     assert response.status_code == 200, response.content
     assert response.json()["stock"] == []
     assert not StockLevel.objects.filter(product=product).exists()
 
 
 def test_product_with_history_cannot_become_a_bundle(tenant_a):
-    product = make_product(tenant_a.company, quantity=3)
+    product = make_product(tenant_a.company, warehouse=make_warehouse(tenant_a.company), quantity=3)
     before = catalog_state()
     response = tenant_a.admin.patch(f"{URL}/{product.pk}", {"is_bundle": True}, format="json")
     assert_error(response, 409, "has_history")
@@ -309,7 +312,7 @@ def test_bundle_with_components_cannot_stop_being_one(tenant_a):
 
 
 def test_product_with_stock_history_cannot_be_deleted(tenant_a):
-    product = make_product(tenant_a.company, quantity=5)
+    product = make_product(tenant_a.company, warehouse=make_warehouse(tenant_a.company), quantity=5)
     before = catalog_state()
     error = assert_error(tenant_a.admin.delete(f"{URL}/{product.pk}"), 409, "has_history")
     assert "is_active=false" in error["message"]
@@ -319,18 +322,18 @@ def test_product_with_stock_history_cannot_be_deleted(tenant_a):
 def test_product_with_sales_cannot_be_deleted(tenant_a):
     warehouse = make_warehouse(tenant_a.company)
     product = make_product(tenant_a.company, warehouse=warehouse, quantity=0)
-    record_sale(product, warehouse)
+    past_sale(product, warehouse)
     before = catalog_state()
     assert_error(tenant_a.admin.delete(f"{URL}/{product.pk}"), 409, "has_history")
     assert catalog_state() == before
 
 
 def test_product_without_history_is_deleted_with_its_empty_levels(tenant_a):
-    product = make_product(tenant_a.company, quantity=0)
+    product = make_product(tenant_a.company, warehouse=make_warehouse(tenant_a.company), quantity=0)
     link = ProductSupplier.objects.create(
         company=tenant_a.company, product=product, supplier=make_supplier(tenant_a.company)
     )
-    response = tenant_a.admin.delete(f"{URL}/{product.pk}")
+    response = tenant_a.admin.delete(f"{URL}/{product.pk}", max_queries=PRODUCT_WRITE_BUDGET)
 
     assert response.status_code == 204
     assert not Product.objects.filter(pk=product.pk).exists()
@@ -351,7 +354,8 @@ def test_component_of_a_bundle_cannot_be_deleted(tenant_a):
 def test_bundle_is_deleted_with_its_lines(tenant_a):
     kit = make_bundle(tenant_a.company)
     add_component(kit, make_product(tenant_a.company))
-    assert tenant_a.admin.delete(f"{URL}/{kit.pk}").status_code == 204
+    deleted = tenant_a.admin.delete(f"{URL}/{kit.pk}", max_queries=PRODUCT_WRITE_BUDGET)
+    assert deleted.status_code == 204
     assert not Product.objects.filter(pk=kit.pk).exists()
 
 

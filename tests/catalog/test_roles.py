@@ -7,16 +7,19 @@ import pytest
 
 from stockflow.catalog.services import link_supplier
 from stockflow.tenancy.models import Role
-from tests.catalog.conftest import (
+from tests.factories import (
+    DEFAULT_QUERY_BUDGET,
+    PRODUCT_WRITE_BUDGET,
     add_component,
+    assert_error,
     catalog_state,
     make_bundle,
     make_product,
     make_product_type,
     make_supplier,
     make_warehouse,
+    query_budget,
 )
-from tests.factories import assert_error
 
 READERS_WHO_CANNOT_WRITE = [Role.VIEWER, Role.STAFF]
 WRITERS = [Role.ADMIN, Role.OWNER]
@@ -109,15 +112,17 @@ def test_admin_and_owner_write(tenant_a, role, resource):
     obj, patch, create = catalog_of(tenant_a)[resource]
     client = tenant_a.clients[role]
     url = f"/api/{resource}/{obj.pk}"
+    budget = PRODUCT_WRITE_BUDGET if resource == "products" else DEFAULT_QUERY_BUDGET
 
-    updated = client.patch(url, patch, format="json")
-    assert updated.status_code == 200, updated.content
-    for field, value in patch.items():
-        assert updated.json()[field] == value
-    created = client.post(f"/api/{resource}", create, format="json")
-    assert created.status_code == 201, created.content
-    deleted = client.delete(f"/api/{resource}/{created.json()['id']}")
-    assert deleted.status_code == 204, deleted.content
+    with query_budget(budget):
+        updated = client.patch(url, patch, format="json")
+        assert updated.status_code == 200, updated.content
+        for field, value in patch.items():
+            assert updated.json()[field] == value
+        created = client.post(f"/api/{resource}", create, format="json")
+        assert created.status_code == 201, created.content
+        deleted = client.delete(f"/api/{resource}/{created.json()['id']}")
+        assert deleted.status_code == 204, deleted.content
 
 
 @pytest.mark.parametrize("resource", RESOURCES)

@@ -8,22 +8,16 @@ import pytest
 
 from stockflow.catalog.models import ProductSupplier, Supplier
 from stockflow.tenancy.models import Membership, Role
-from tests.catalog.conftest import (
+from tests.factories import (
     catalog_state,
     make_product,
     make_supplier,
     post_raw,
+    refused,
 )
-from tests.factories import assert_error
 
 SUPPLIERS = "/api/suppliers"
 LINKS = "/api/product-suppliers"
-
-
-def refused(response, status, code, before) -> dict:
-    error = assert_error(response, status, code)
-    assert catalog_state() == before
-    return error
 
 
 # --- suppliers --------------------------------------------------------------------------------
@@ -72,13 +66,12 @@ def test_supplier_in_another_company_is_404(tenant_a, tenant_b):
     refused(tenant_a.admin.post(SUPPLIERS, payload, format="json"), 404, "not_found", before)
 
 
-def test_supplier_list_is_scoped_and_filtered(tenant_a, tenant_b, django_assert_max_num_queries):
+def test_supplier_list_is_scoped_and_filtered(tenant_a, tenant_b):
     acme = make_supplier(tenant_a.company, "Acme Parts", contact_email="a@acme.test")
     make_supplier(tenant_a.company, "Bolt Co")
     make_supplier(tenant_b.company, "Acme Rival")
 
-    with django_assert_max_num_queries(5):
-        response = tenant_a.viewer.get(SUPPLIERS, {"name": "acme"})
+    response = tenant_a.viewer.get(SUPPLIERS, {"name": "acme"}, max_queries=5)
     assert [s["id"] for s in response.json()["results"]] == [acme.pk]
     by_mail = tenant_a.viewer.get(SUPPLIERS, {"contact_email": "A@ACME.TEST"}).json()
     assert [s["id"] for s in by_mail["results"]] == [acme.pk]
@@ -238,7 +231,7 @@ def test_patch_link_fields(tenant_a):
     assert (response.json()["unit_cost"], response.json()["lead_time_days"]) == ("3.5000", 2)
 
 
-def test_links_list_and_filters(tenant_a, tenant_b, django_assert_max_num_queries):
+def test_links_list_and_filters(tenant_a, tenant_b):
     product = make_product(tenant_a.company)
     supplier = make_supplier(tenant_a.company)
     mine = tenant_a.admin.post(LINKS, link_body(product, supplier, is_primary=True), "json")
@@ -247,8 +240,7 @@ def test_links_list_and_filters(tenant_a, tenant_b, django_assert_max_num_querie
     ProductSupplier.objects.create(
         company=tenant_b.company, product=other, supplier=make_supplier(tenant_b.company)
     )
-    with django_assert_max_num_queries(5):
-        listed = tenant_a.viewer.get(LINKS, {"is_primary": "true"}).json()
+    listed = tenant_a.viewer.get(LINKS, {"is_primary": "true"}, max_queries=5).json()
     assert [item["id"] for item in listed["results"]] == [mine.json()["id"]]
     assert tenant_a.viewer.get(LINKS, {"supplier_id": supplier.pk}).json()["count"] == 2
     assert tenant_a.viewer.get(LINKS).json()["count"] == 2

@@ -6,23 +6,18 @@ import pytest
 
 from stockflow.catalog.models import ProductType, Warehouse
 from stockflow.inventory.models import StockLevel
-from tests.catalog.conftest import (
+from tests.factories import (
+    WAREHOUSE_DELETE_BUDGET,
     catalog_state,
     make_product,
     make_product_type,
     make_warehouse,
-    record_sale,
+    past_sale,
+    refused,
 )
-from tests.factories import assert_error
 
 WAREHOUSES = "/api/warehouses"
 TYPES = "/api/product-types"
-
-
-def refused(response, status, code, before) -> dict:
-    error = assert_error(response, status, code)
-    assert catalog_state() == before
-    return error
 
 
 # --- warehouses -------------------------------------------------------------------------------
@@ -123,13 +118,12 @@ def test_company_cannot_be_changed(tenant_a, tenant_b):
     assert same.status_code == 200 and same.json()["name"] == "N"
 
 
-def test_warehouse_list_scoped_filtered_ordered(tenant_a, tenant_b, django_assert_max_num_queries):
+def test_warehouse_list_scoped_filtered_ordered(tenant_a, tenant_b):
     main = make_warehouse(tenant_a.company, "MAIN", name="Main")
     east = make_warehouse(tenant_a.company, "EAST", name="East", is_active=False)
     make_warehouse(tenant_b.company, "THEIRS")
 
-    with django_assert_max_num_queries(5):
-        listed = tenant_a.viewer.get(WAREHOUSES, {"ordering": "code"}).json()
+    listed = tenant_a.viewer.get(WAREHOUSES, {"ordering": "code"}, max_queries=5).json()
     assert [w["id"] for w in listed["results"]] == [east.pk, main.pk]
     inactive = tenant_a.viewer.get(WAREHOUSES, {"is_active": "false"}).json()
     assert [w["id"] for w in inactive["results"]] == [east.pk]
@@ -150,7 +144,7 @@ def test_warehouse_with_stock_history_cannot_be_deleted(tenant_a):
 def test_warehouse_with_sales_cannot_be_deleted(tenant_a):
     warehouse = make_warehouse(tenant_a.company)
     product = make_product(tenant_a.company, warehouse=warehouse, quantity=0)
-    record_sale(product, warehouse)
+    past_sale(product, warehouse)
     before = catalog_state()
     refused(tenant_a.admin.delete(f"{WAREHOUSES}/{warehouse.pk}"), 409, "has_history", before)
 
@@ -160,7 +154,10 @@ def test_warehouse_without_history_is_deleted_with_its_empty_levels(tenant_a):
     product = make_product(tenant_a.company, warehouse=warehouse, quantity=0)
     assert StockLevel.objects.filter(warehouse=warehouse).exists()
 
-    assert tenant_a.admin.delete(f"{WAREHOUSES}/{warehouse.pk}").status_code == 204
+    deleted = tenant_a.admin.delete(
+        f"{WAREHOUSES}/{warehouse.pk}", max_queries=WAREHOUSE_DELETE_BUDGET
+    )
+    assert deleted.status_code == 204
 
     assert not Warehouse.objects.filter(pk=warehouse.pk).exists()
     assert not StockLevel.objects.filter(warehouse_id=warehouse.pk).exists()
@@ -228,10 +225,9 @@ def test_unused_product_type_is_deleted(tenant_a):
     assert not ProductType.objects.exists()
 
 
-def test_product_type_list(tenant_a, tenant_b, django_assert_max_num_queries):
+def test_product_type_list(tenant_a, tenant_b):
     mugs = make_product_type(tenant_a.company, "Mugs")
     make_product_type(tenant_a.company, "Bags")
     make_product_type(tenant_b.company, "Mugs")
-    with django_assert_max_num_queries(5):
-        listed = tenant_a.viewer.get(TYPES, {"name": "mug"}).json()
+    listed = tenant_a.viewer.get(TYPES, {"name": "mug"}, max_queries=5).json()
     assert [t["id"] for t in listed["results"]] == [mugs.pk]

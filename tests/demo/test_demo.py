@@ -3,11 +3,11 @@ import re
 
 import pytest
 from django.core.management import call_command
-from rest_framework.test import APIClient
 
 from stockflow.catalog.models import Product, Warehouse
 from stockflow.inventory.models import LedgerEntry, Sale
 from stockflow.tenancy.models import Company
+from tests.factories import APIClient
 
 pytestmark = pytest.mark.django_db
 
@@ -18,6 +18,7 @@ def run_demo() -> str:
     return out.getvalue()
 
 
+@pytest.mark.slow
 def test_demo_loads_once_and_prints_a_working_token():
     output = run_demo()
     counts = (

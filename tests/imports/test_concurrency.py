@@ -10,8 +10,8 @@ from stockflow.dataio import services
 from stockflow.dataio.models import ImportJob, ImportStatus
 from stockflow.inventory import movements
 from stockflow.inventory.models import StockLevel, StockMovement
+from tests.factories import run_concurrently
 from tests.imports.conftest import make_shop, validated, verify_stock
-from tests.inventory.conftest import run_concurrently
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

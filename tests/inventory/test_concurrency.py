@@ -13,8 +13,8 @@ from django.core.management import call_command
 
 from stockflow.catalog.models import Product
 from stockflow.inventory.models import LedgerEntry, StockLevel
-from tests.factories import client_for
-from tests.inventory.conftest import (
+from tests.factories import (
+    client_for,
     make_bundle,
     make_product,
     make_warehouse,
@@ -31,8 +31,8 @@ def build_hot_stock(company):
     for product in (a, b, c):
         put_stock(product, north, 60)
         put_stock(product, south, 40)
-    ab = make_bundle(company, [(a, 1), (b, 2)], sku="HOT-AB")
-    cb = make_bundle(company, [(c, 1), (b, 1)], sku="HOT-CB")
+    ab = make_bundle(company, "HOT-AB", components=[(a, 1), (b, 2)])
+    cb = make_bundle(company, "HOT-CB", components=[(c, 1), (b, 1)])
     return [north, south], [a, b, c], [ab, cb]
 
 

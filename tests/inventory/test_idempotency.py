@@ -14,8 +14,7 @@ from stockflow.api.models import IdempotencyKey
 from stockflow.inventory import movements, sales
 from stockflow.inventory.models import LedgerEntry, Sale, StockMovement
 from stockflow.inventory.operations import InsufficientStock
-from tests.factories import assert_error, client_for
-from tests.inventory.conftest import db_state, quantity_of, run_concurrently
+from tests.factories import assert_error, client_for, db_state, quantity_of, run_concurrently
 
 
 def bodies(shop) -> dict[str, dict]:
@@ -107,7 +106,7 @@ def test_keys_are_scoped_per_company(tenant_a, tenant_b, shop, other_shop):
     assert not response.has_header("Idempotent-Replayed")
     assert (quantity_of(shop.mug, shop.main), quantity_of(other_shop.mug, other_shop.main)) == (
         99,
-        9,
+        99,
     )
     assert IdempotencyKey.objects.filter(key="same").count() == 2
 

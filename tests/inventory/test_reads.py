@@ -11,8 +11,7 @@ from django.utils import timezone
 from stockflow.inventory.models import LedgerEntry
 from stockflow.inventory.movements import adjust_stock, receive_stock, transfer_stock
 from stockflow.inventory.sales import record_sale
-from tests.factories import assert_error
-from tests.inventory.conftest import make_product, make_warehouse, put_stock
+from tests.factories import assert_error, make_product, make_warehouse, put_stock
 
 
 def results(response) -> list[dict]:
@@ -39,12 +38,9 @@ def busy_shop(shop, tenant_a):
 # --- stock levels --------------------------------------------------------------------------
 
 
-def test_stock_levels_list_and_filters(
-    tenant_a, busy_shop, other_shop, django_assert_max_num_queries
-):
+def test_stock_levels_list_and_filters(tenant_a, busy_shop, other_shop):
     shop = busy_shop
-    with django_assert_max_num_queries(4):
-        rows = results(tenant_a.viewer.get("/api/stock-levels"))
+    rows = results(tenant_a.viewer.get("/api/stock-levels", max_queries=4))
     assert {(r["product_id"], r["warehouse_id"], r["quantity"]) for r in rows} == {
         (shop.mug.id, shop.main.id, 100),
         (shop.coffee.id, shop.main.id, 43),
@@ -87,11 +83,10 @@ def test_stock_levels_are_isolated_per_tenant(tenant_b, busy_shop, other_shop):
 # --- one product's stock -------------------------------------------------------------------
 
 
-def test_product_stock_in_every_warehouse(tenant_a, busy_shop, django_assert_max_num_queries):
+def test_product_stock_in_every_warehouse(tenant_a, busy_shop):
     shop = busy_shop
     closed = make_warehouse(shop.company, "CLOSED", is_active=False)
-    with django_assert_max_num_queries(5):
-        response = tenant_a.viewer.get(f"/api/products/{shop.coffee.id}/stock")
+    response = tenant_a.viewer.get(f"/api/products/{shop.coffee.id}/stock", max_queries=5)
     assert response.status_code == 200, response.content
     data = response.json()
     assert (data["sku"], data["total_quantity"], data["low_stock_threshold"]) == ("COFFEE", 48, 60)
@@ -105,12 +100,9 @@ def test_product_stock_in_every_warehouse(tenant_a, busy_shop, django_assert_max
     assert data["warehouses"][2]["stock_level_id"] is None
 
 
-def test_bundle_stock_is_what_its_components_can_make(
-    tenant_a, busy_shop, django_assert_max_num_queries
-):
+def test_bundle_stock_is_what_its_components_can_make(tenant_a, busy_shop):
     shop = busy_shop  # main: 100 mugs, 43 coffee (2 per box); backup: 0 mugs, 5 coffee
-    with django_assert_max_num_queries(6):
-        data = tenant_a.viewer.get(f"/api/products/{shop.gift_box.id}/stock").json()
+    data = tenant_a.viewer.get(f"/api/products/{shop.gift_box.id}/stock", max_queries=6).json()
     assert data["is_bundle"] is True
     assert [(w["warehouse_id"], w["quantity"]) for w in data["warehouses"]] == [
         (shop.main.id, 21),
@@ -126,10 +118,9 @@ def test_product_stock_of_another_tenant_is_404(tenant_b, shop):
 # --- ledger --------------------------------------------------------------------------------
 
 
-def test_ledger_newest_first_with_filters(tenant_a, busy_shop, django_assert_max_num_queries):
+def test_ledger_newest_first_with_filters(tenant_a, busy_shop):
     shop = busy_shop
-    with django_assert_max_num_queries(3):
-        rows = results(tenant_a.viewer.get("/api/ledger"))
+    rows = results(tenant_a.viewer.get("/api/ledger", max_queries=3))
     ids = [r["id"] for r in rows]
     assert ids == sorted(ids, reverse=True)
     assert len(rows) == LedgerEntry.objects.filter(company=shop.company).count()
@@ -174,7 +165,7 @@ def test_ledger_is_isolated_and_read_only(tenant_a, tenant_b, busy_shop):
 # --- sales and movements -------------------------------------------------------------------
 
 
-def test_sales_list(tenant_a, tenant_b, busy_shop, django_assert_max_num_queries):
+def test_sales_list(tenant_a, tenant_b, busy_shop):
     shop = busy_shop
     record_sale(
         product=shop.mug,
@@ -182,8 +173,7 @@ def test_sales_list(tenant_a, tenant_b, busy_shop, django_assert_max_num_queries
         quantity=1,
         sold_at=timezone.now() - timedelta(days=90),
     )
-    with django_assert_max_num_queries(3):
-        rows = results(tenant_a.viewer.get("/api/sales"))
+    rows = results(tenant_a.viewer.get("/api/sales", max_queries=3))
     assert [r["product_id"] for r in rows] == [shop.mug.id, shop.gift_box.id, shop.mug.id]
     assert rows[0]["unit_price"] == "12.50"
     recent = results(
@@ -201,10 +191,9 @@ def test_sales_list(tenant_a, tenant_b, busy_shop, django_assert_max_num_queries
     assert results(tenant_b.viewer.get("/api/sales")) == []
 
 
-def test_movements_list(tenant_a, busy_shop, django_assert_max_num_queries):
+def test_movements_list(tenant_a, busy_shop):
     shop = busy_shop
-    with django_assert_max_num_queries(3):
-        rows = results(tenant_a.viewer.get("/api/stock/movements"))
+    rows = results(tenant_a.viewer.get("/api/stock/movements", max_queries=3))
     assert [r["kind"] for r in rows] == ["adjustment", "transfer", "receipt"]
     in_backup = results(tenant_a.viewer.get(f"/api/stock/movements?warehouse_id={shop.backup.id}"))
     assert [r["kind"] for r in in_backup] == ["transfer"]
@@ -213,9 +202,7 @@ def test_movements_list(tenant_a, busy_shop, django_assert_max_num_queries):
 
 
 @pytest.mark.parametrize("rows", [3, 30])
-def test_list_query_counts_do_not_grow_with_rows(
-    tenant_a, shop, rows, django_assert_max_num_queries
-):
+def test_list_query_counts_do_not_grow_with_rows(tenant_a, shop, rows):
     for index in range(rows):
         warehouse = make_warehouse(shop.company)
         put_stock(shop.mug, warehouse, index + 1)
@@ -226,5 +213,4 @@ def test_list_query_counts_do_not_grow_with_rows(
         ("/api/sales", 3),
         ("/api/stock/movements", 3),
     ):
-        with django_assert_max_num_queries(budget):
-            assert tenant_a.viewer.get(url).status_code == 200
+        assert tenant_a.viewer.get(url, max_queries=budget).status_code == 200

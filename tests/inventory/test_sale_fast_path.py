@@ -21,8 +21,16 @@ from stockflow.inventory.serializers import (
 )
 from stockflow.tenancy.models import Membership, Role
 from stockflow.tenancy.scoping import TenantScope
-from tests.factories import assert_error
-from tests.inventory.conftest import db_state, make_product, make_warehouse, put_stock, quantity_of
+from tests.factories import (
+    assert_error,
+    client_for,
+    db_state,
+    make_product,
+    make_warehouse,
+    put_stock,
+    quantity_of,
+    run_concurrently,
+)
 
 SALES = "/api/sales"
 
@@ -414,9 +422,6 @@ def test_concurrent_fast_sales_of_the_last_units(tenant_a, shop):
     from io import StringIO
 
     from django.core.management import call_command
-
-    from tests.factories import client_for
-    from tests.inventory.conftest import run_concurrently
 
     last = make_product(shop.company, "LAST")
     put_stock(last, shop.main, 5)

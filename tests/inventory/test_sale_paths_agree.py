@@ -26,8 +26,7 @@ from hypothesis import strategies as st
 from stockflow.api.limits import MAX_OPERATION_QUANTITY
 from stockflow.inventory import sales
 from stockflow.inventory.models import LedgerEntry, Sale, StockLevel
-from tests.factories import make_tenant
-from tests.inventory.conftest import make_bundle, make_product, make_warehouse, put_stock
+from tests.factories import make_bundle, make_product, make_tenant, make_warehouse, put_stock
 
 pytestmark = pytest.mark.django_db
 
@@ -115,7 +114,7 @@ def world(db, monkeypatch):
     mug = make_product(company, "MUG", price="12.50")
     coffee = make_product(company, "COFFEE", price="7.05")
     inactive = make_product(company, "OLD")
-    bundle = make_bundle(company, [(mug, 1), (coffee, 2)], sku="GIFT", price="25.00")
+    bundle = make_bundle(company, "GIFT", components=[(mug, 1), (coffee, 2)], price="25.00")
     other_warehouse = make_warehouse(foreign, "F-MAIN")
     other_product = make_product(foreign, "F-MUG")
     put_stock(mug, main, 6)

@@ -8,7 +8,7 @@ from django.db import transaction
 from stockflow.inventory.movements import adjust_stock, receive_stock, transfer_stock
 from stockflow.inventory.operations import InsufficientStock
 from stockflow.inventory.sales import record_sale
-from tests.inventory.conftest import db_state, quantity_of
+from tests.factories import db_state, quantity_of
 
 
 def refused_operations(shop):

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from stockflow.inventory.models import LedgerEntry, StockLevel, StockMovement
-from tests.factories import assert_error
-from tests.inventory.conftest import db_state, make_warehouse, quantity_of
+from tests.factories import assert_error, db_state, make_warehouse, quantity_of
 
 RECEIPTS = "/api/stock/receipts"
 ADJUSTMENTS = "/api/stock/adjustments"

@@ -13,7 +13,7 @@ from django.db import connection
 from stockflow.inventory.models import LedgerEntry, StockLevel
 from stockflow.inventory.movements import adjust_stock, receive_stock, transfer_stock
 from stockflow.inventory.sales import record_sale
-from tests.inventory.conftest import make_warehouse, put_stock
+from tests.factories import make_warehouse, put_stock
 
 LEVELS = StockLevel._meta.db_table
 LEDGER = LedgerEntry._meta.db_table

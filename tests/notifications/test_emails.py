@@ -4,7 +4,6 @@ alerts and the daily digest at a local hour; the preferences API."""
 from __future__ import annotations
 
 import email
-import socket
 from datetime import datetime, timedelta
 from email.message import Message
 from zoneinfo import ZoneInfo
@@ -18,6 +17,7 @@ from stockflow.inventory import sales as inventory
 from stockflow.notifications import emails
 from stockflow.notifications.models import NotificationPreference
 from tests.factories import assert_error
+from tests.parallel import free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -34,9 +34,7 @@ class Inbox:
 @pytest.fixture
 def smtp(settings):
     inbox = Inbox()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
@@ -80,9 +78,9 @@ def test_immediate_alerts_batch_every_new_low_and_out_event(shop, tenant_a, smtp
     assert recipients == [tenant_a.users["owner"].email]
     assert message["Subject"] == "[StockFlow] Acme: 2 stock alerts, 1 out of stock"
     body = text_of(message)
-    assert "- Product MUG (MUG) in Warehouse MAIN: low, 15 in stock (threshold 20), " in body
+    assert "- Mug (MUG) in Main: low, 15 in stock (threshold 20), " in body
     assert "5 days until stockout at 2.8333 a day, suggested reorder 70 units." in body
-    assert "- Product COFFEE (COFFEE) in Warehouse MAIN: OUT OF STOCK, 0 in stock" in body
+    assert "- Coffee (COFFEE) in Main: OUT OF STOCK, 0 in stock" in body
     assert {p.get_content_type() for p in message.walk()} >= {"text/plain", "text/html"}
 
     # Nothing new: no email. A new alert within the interval waits for it.
@@ -91,7 +89,7 @@ def test_immediate_alerts_batch_every_new_low_and_out_event(shop, tenant_a, smtp
     assert emails.send_immediate_alerts(later(5)) == 0
     assert emails.send_immediate_alerts(later(12)) == 1
     assert len(smtp.messages) == 2
-    assert "Product MUG (MUG) in Warehouse MAIN: OUT OF STOCK" in text_of(smtp.messages[1][1])
+    assert "Mug (MUG) in Main: OUT OF STOCK" in text_of(smtp.messages[1][1])
     assert "COFFEE" not in text_of(smtp.messages[1][1])
 
 
@@ -132,7 +130,7 @@ def test_the_daily_digest_is_sent_once_a_day_at_the_local_hour(shop, tenant_a, s
     body = text_of(message)
     # 86 sold in 30 days; 14 left; (5 days lead + 30 of cover) x 86 / 30 = 101 - 14.
     assert (
-        "- Product MUG (MUG) in Warehouse MAIN: 14 in stock (threshold 20), "
+        "- Mug (MUG) in Main: 14 in stock (threshold 20), "
         "4 days until stockout at 2.8667 a day, suggested reorder 87 units from Mugs Inc."
     ) in body
     assert "COFFEE" not in body  # below its threshold, but no sales: no alert

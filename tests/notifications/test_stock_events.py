@@ -11,8 +11,9 @@ from django.db import transaction
 from stockflow.inventory import movements, sales
 from stockflow.inventory.events import crossings
 from stockflow.inventory.models import AppendOnlyError, LedgerEntry, StockEvent, StockLevel
-from tests.factories import assert_error, client_for
-from tests.inventory.conftest import (
+from tests.factories import (
+    assert_error,
+    client_for,
     make_bundle,
     make_product,
     make_warehouse,
@@ -180,14 +181,13 @@ def test_events_are_append_only(shop):
 
 @pytest.mark.django_db
 def test_events_api_lists_filters_and_pages_within_the_company(
-    shop, other_shop, tenant_a, tenant_b, django_assert_max_num_queries
+    shop, other_shop, tenant_a, tenant_b
 ):
     sales.record_sale(product=shop.mug, warehouse=shop.main, quantity=90)  # low
     movements.receive_stock(product=shop.mug, warehouse=shop.main, quantity=20)  # back
     sales.record_sale(product=shop.mug, warehouse=shop.main, quantity=30)  # low, out
     sales.record_sale(product=other_shop.mug, warehouse=other_shop.main, quantity=10)
-    with django_assert_max_num_queries(4):
-        response = tenant_a.viewer.get("/api/events")
+    response = tenant_a.viewer.get("/api/events", max_queries=4)
     assert response.status_code == 200
     body = response.json()
     assert [e["type"] for e in body["results"]] == [OUT, LOW, BACK, LOW, BACK]
@@ -254,8 +254,8 @@ def test_concurrent_changes_record_exactly_the_crossings_of_the_ledger(tenant_a)
         for warehouse in warehouses:
             put_stock(product, warehouse, 14)
     bundles = [
-        make_bundle(company, [(products[0], 1), (products[1], 2)], sku="EDGE-AB"),
-        make_bundle(company, [(products[2], 1), (products[1], 1)], sku="EDGE-CB"),
+        make_bundle(company, "EDGE-AB", components=[(products[0], 1), (products[1], 2)]),
+        make_bundle(company, "EDGE-CB", components=[(products[2], 1), (products[1], 1)]),
     ]
     clients = [client_for(tenant_a.users["staff"]) for _ in range(8)]
 

@@ -116,9 +116,7 @@ def test_another_companys_endpoint_is_404(tenant_a, tenant_b):
     assert tenant_a.owner.get("/api/webhooks").json()["results"] == []
 
 
-def test_deliveries_list_every_attempt_and_a_delivery_can_be_retried(
-    tenant_a, django_assert_max_num_queries
-):
+def test_deliveries_list_every_attempt_and_a_delivery_can_be_retried(tenant_a):
     endpoint = services.create_endpoint(company_id=tenant_a.company.pk, url=URL, events=["*"])
     pings = [services.send_ping(endpoint) for _ in range(3)]
     for number, (status, error) in enumerate([(500, ""), (None, "ConnectionRefusedError")], 1):
@@ -131,8 +129,8 @@ def test_deliveries_list_every_attempt_and_a_delivery_can_be_retried(
             error=error,
             response_body="boom" if status else "",
         )
-    with django_assert_max_num_queries(6):
-        response = tenant_a.admin.get(f"/api/webhooks/{endpoint.pk}/deliveries")
+    # As many queries whatever the number of deliveries and attempts.
+    response = tenant_a.admin.get(f"/api/webhooks/{endpoint.pk}/deliveries", max_queries=6)
     assert response.status_code == 200
     results = response.json()["results"]
     assert [d["id"] for d in results] == [p.pk for p in reversed(pings)]

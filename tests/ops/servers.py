@@ -21,13 +21,9 @@ from pathlib import Path
 
 from django.conf import settings
 
+from tests.parallel import free_port, redis_database
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def call(
@@ -143,9 +139,11 @@ def redis_answers(port: int) -> bool:
 
 @contextlib.contextmanager
 def redis_server() -> Iterator[str]:
-    """The Redis URL of the machine's server on 6379, else of one started here."""
+    """The Redis URL of the machine's server on 6379, else of one started here; in the
+    database of this pytest-xdist worker (``tests.parallel``), never the one of another."""
+    database = redis_database()
     if redis_answers(6379):
-        yield "redis://127.0.0.1:6379/0"
+        yield f"redis://127.0.0.1:6379/{database}"
         return
     binary = shutil.which("redis-server")
     assert binary, "no Redis on 127.0.0.1:6379 and no redis-server to start"
@@ -161,7 +159,7 @@ def redis_server() -> Iterator[str]:
         while not redis_answers(port):
             assert process.poll() is None and time.monotonic() < deadline, "redis-server failed"
             time.sleep(0.1)
-        yield f"redis://127.0.0.1:{port}/0"
+        yield f"redis://127.0.0.1:{port}/{database}"
     finally:
         process.terminate()
         process.wait(timeout=10)

@@ -9,22 +9,19 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 
 from stockflow.dburl import parse_database_url
 from tests.factories import assert_error
-from tests.security.conftest import build_shop
 
 pytestmark = pytest.mark.django_db
 
 
-def test_a_sale_while_the_database_is_down_is_503_with_retry_after(tenant_a, monkeypatch):
-    shop_a = build_shop(tenant_a, "ACME")
-
+def test_a_sale_while_the_database_is_down_is_503_with_retry_after(shop, monkeypatch):
     def refuse(self, *args, **kwargs):
         raise OperationalError("connection failed: Connection refused")
 
-    client = shop_a.tenant.staff
+    client = shop.tenant.staff
     monkeypatch.setattr(BaseDatabaseWrapper, "cursor", refuse)
     response = client.post(
         "/api/sales",
-        {"product_id": shop_a.mug.pk, "warehouse_id": shop_a.main.pk, "quantity": 1},
+        {"product_id": shop.mug.pk, "warehouse_id": shop.main.pk, "quantity": 1},
         format="json",
         HTTP_IDEMPOTENCY_KEY="outage-1",
     )

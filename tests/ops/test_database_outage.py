@@ -17,6 +17,7 @@ from tests.ops.servers import Cluster, call, gunicorn, postgres_bin, server_env
 
 pytestmark = [
     pytest.mark.postgres,
+    pytest.mark.slow,
     pytest.mark.skipif(postgres_bin() is None, reason="initdb/pg_ctl not installed"),
 ]
 

@@ -10,23 +10,16 @@ import logging
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families as text_parser
-from rest_framework.test import APIClient
 
 from stockflow.ops.logs import JsonFormatter, RequestIdFilter, redact
 from stockflow.tenancy.models import Role
 from stockflow.tenancy.services import issue_token
 from stockflow.tenancy.views import MeView
-from tests.factories import PASSWORD, client_for, make_invitation
-from tests.security.conftest import build_shop
+from tests.factories import PASSWORD, APIClient, client_for, make_invitation
 
 pytestmark = pytest.mark.django_db
 
 METRICS_TOKEN = "metrics-token-for-tests-0123456789"
-
-
-@pytest.fixture
-def shop(tenant_a):
-    return build_shop(tenant_a, "ACME")
 
 
 def scrape(client, token=METRICS_TOKEN):

@@ -4,26 +4,21 @@ collects static files, serves, and stops gracefully; `make run` leaves a .env be
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
-from pathlib import Path
 
 import psycopg
 import pytest
 from django.conf import settings
 
 from stockflow.ops.deploycheck import problems
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.ops.servers import ROOT, call
+from tests.parallel import free_port
 
 GOOD = {
     "DATABASE_URL": "postgres://stockflow:pw@db.internal:5432/stockflow",
@@ -117,26 +112,6 @@ def test_manage_py_reads_the_development_env_file(tmp_path):
     assert result.stdout.split() == ["True", "from-the-environment-0123"]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def call(url: str, body: dict | None = None, timeout: float = 30) -> tuple[int, dict | str]:
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            status, text = response.status, response.read().decode()
-    except urllib.error.HTTPError as exc:
-        status, text = exc.code, exc.read().decode()
-    try:
-        return status, json.loads(text)
-    except ValueError:
-        return status, text
-
-
 @pytest.fixture
 def serve_database():
     """A database of its own for the served process, dropped afterwards."""
@@ -152,6 +127,7 @@ def serve_database():
 
 
 @pytest.mark.postgres
+@pytest.mark.slow
 def test_serve_runs_on_postgresql_and_stops_gracefully(serve_database, tmp_path):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -177,7 +153,7 @@ def test_serve_runs_on_postgresql_and_stops_gracefully(serve_database, tmp_path)
         status = None
         while time.monotonic() < deadline and process.poll() is None:
             try:
-                status, body = call(f"{base}/readyz", timeout=2)
+                status, body, _ = call(f"{base}/readyz", timeout=2)
                 if status == 200:
                     break
             except OSError:
@@ -187,7 +163,7 @@ def test_serve_runs_on_postgresql_and_stops_gracefully(serve_database, tmp_path)
         assert body["checks"]["migrations"] == "ok"
         # collectstatic ran: the docs page and its assets are served.
         assert call(f"{base}/api/docs/")[0] == 200
-        status, _ = call(
+        status, _, _ = call(
             f"{base}/api/signup",
             {
                 "username": "first",

@@ -26,6 +26,7 @@ def failed_logins(base: str) -> list[int]:
     return statuses
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("db")  # the servers read the test database; nothing writes
 def test_the_login_limit_holds_across_processes_with_redis():
     with redis_server() as redis_url:
@@ -36,6 +37,7 @@ def test_the_login_limit_holds_across_processes_with_redis():
     assert 1 <= statuses.count(401) <= LIMIT, statuses
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("db")  # the servers read the test database; nothing writes
 def test_without_redis_each_process_counts_alone():
     env = server_env(STOCKFLOW_LOGIN_THROTTLE_RATE=f"{LIMIT}/hour")

@@ -19,19 +19,19 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
-from rest_framework.test import APIClient
 
 from stockflow.tenancy.models import Role
-from tests.factories import PASSWORD, assert_error
-from tests.security.conftest import (
-    REPORT,
+from tests.factories import (
+    PASSWORD,
+    APIClient,
     Shop,
-    assert_documented,
+    assert_error,
     assert_tables_covered,
-    body_of,
     company_rows,
 )
+from tests.report import REPORT
 from tests.security.routes import api_routes, route_methods
+from tests.security.schema import assert_documented, body_of
 
 pytestmark = pytest.mark.django_db
 
@@ -237,7 +237,7 @@ PROBES: dict[tuple[str, str], Probe] = {
             {},
             {"company_id": b.company.pk},
             {"warehouse_id": b.main.pk},
-            {"supplier_id": b.supplier.pk},
+            {"supplier_id": b.mug_supplier.pk},
             {"product_type_id": b.kind.pk},
             {"sku": b.mug.sku},
             {"q": b.marker},
@@ -262,7 +262,7 @@ PROBES: dict[tuple[str, str], Probe] = {
     ],
     ("/api/products/{pk}", "GET"): lambda a, b: [
         Try(f"/api/products/{b.mug.pk}"),
-        Try(f"/api/products/{b.gift.pk}"),
+        Try(f"/api/products/{b.gift_box.pk}"),
     ],
     ("/api/products/{pk}", "PUT"): lambda a, b: [
         Try(f"/api/products/{b.mug.pk}", product_body(a, sku=b.mug.sku)),
@@ -282,54 +282,56 @@ PROBES: dict[tuple[str, str], Probe] = {
             field="product_type_id",
         ),
     ],
-    ("/api/products/{pk}", "DELETE"): lambda a, b: [Try(f"/api/products/{b.gift.pk}")],
+    ("/api/products/{pk}", "DELETE"): lambda a, b: [Try(f"/api/products/{b.gift_box.pk}")],
     ("/api/products/{product_id}/stock", "GET"): lambda a, b: [
         Try(f"/api/products/{b.mug.pk}/stock"),
-        Try(f"/api/products/{b.gift.pk}/stock"),
+        Try(f"/api/products/{b.gift_box.pk}/stock"),
     ],
     ("/api/suppliers", "GET"): lambda a, b: [
         Try("/api/suppliers", status=200, query=q)
-        for q in ({}, {"company_id": b.company.pk}, {"contact_email": b.supplier.contact_email})
+        for q in ({}, {"company_id": b.company.pk}, {"contact_email": b.mug_supplier.contact_email})
     ],
     ("/api/suppliers", "POST"): lambda a, b: [
         Try("/api/suppliers", {"company_id": b.company.pk, "name": "Acme supplier"}),
     ],
-    ("/api/suppliers/{pk}", "GET"): lambda a, b: [Try(f"/api/suppliers/{b.supplier.pk}")],
+    ("/api/suppliers/{pk}", "GET"): lambda a, b: [Try(f"/api/suppliers/{b.mug_supplier.pk}")],
     ("/api/suppliers/{pk}", "PUT"): lambda a, b: [
-        Try(f"/api/suppliers/{b.supplier.pk}", {"company_id": b.company.pk, "name": "taken"}),
+        Try(f"/api/suppliers/{b.mug_supplier.pk}", {"company_id": b.company.pk, "name": "taken"}),
         Try(
-            f"/api/suppliers/{a.supplier.pk}",
+            f"/api/suppliers/{a.mug_supplier.pk}",
             {"company_id": b.company.pk, "name": "moved"},
             status=400,
             field="company_id",
         ),
     ],
     ("/api/suppliers/{pk}", "PATCH"): lambda a, b: [
-        Try(f"/api/suppliers/{b.supplier.pk}", {"contact_email": "thief@example.com"}),
+        Try(f"/api/suppliers/{b.mug_supplier.pk}", {"contact_email": "thief@example.com"}),
         Try(
-            f"/api/suppliers/{a.supplier.pk}",
+            f"/api/suppliers/{a.mug_supplier.pk}",
             {"company_id": b.company.pk},
             status=400,
             field="company_id",
         ),
     ],
-    ("/api/suppliers/{pk}", "DELETE"): lambda a, b: [Try(f"/api/suppliers/{b.supplier.pk}")],
+    ("/api/suppliers/{pk}", "DELETE"): lambda a, b: [Try(f"/api/suppliers/{b.mug_supplier.pk}")],
     ("/api/product-suppliers", "GET"): lambda a, b: [
         Try("/api/product-suppliers", status=200, query=q)
         for q in (
             {},
             {"company_id": b.company.pk},
             {"product_id": b.mug.pk},
-            {"supplier_id": b.supplier.pk},
+            {"supplier_id": b.mug_supplier.pk},
         )
     ],
     ("/api/product-suppliers", "POST"): lambda a, b: [
         # B's product decides the tenant: 404.
-        Try("/api/product-suppliers", {"product_id": b.coffee.pk, "supplier_id": a.supplier.pk}),
+        Try(
+            "/api/product-suppliers", {"product_id": b.coffee.pk, "supplier_id": a.mug_supplier.pk}
+        ),
         # B's supplier on A's product link.
         Try(
             "/api/product-suppliers",
-            {"product_id": a.coffee.pk, "supplier_id": b.supplier.pk},
+            {"product_id": a.coffee.pk, "supplier_id": b.mug_supplier.pk},
             status=400,
             field="supplier_id",
         ),
@@ -340,11 +342,11 @@ PROBES: dict[tuple[str, str], Probe] = {
     ("/api/product-suppliers/{pk}", "PUT"): lambda a, b: [
         Try(
             f"/api/product-suppliers/{b.link.pk}",
-            {"product_id": b.mug.pk, "supplier_id": b.supplier.pk, "lead_time_days": 1},
+            {"product_id": b.mug.pk, "supplier_id": b.mug_supplier.pk, "lead_time_days": 1},
         ),
         Try(
             f"/api/product-suppliers/{a.link.pk}",
-            {"product_id": a.mug.pk, "supplier_id": b.supplier.pk},
+            {"product_id": a.mug.pk, "supplier_id": b.mug_supplier.pk},
             status=400,
             field="supplier_id",
         ),
@@ -353,7 +355,7 @@ PROBES: dict[tuple[str, str], Probe] = {
         Try(f"/api/product-suppliers/{b.link.pk}", {"is_primary": False}),
         Try(
             f"/api/product-suppliers/{a.link.pk}",
-            {"supplier_id": b.supplier.pk},
+            {"supplier_id": b.mug_supplier.pk},
             status=400,
             field="supplier_id",
         ),
@@ -363,18 +365,18 @@ PROBES: dict[tuple[str, str], Probe] = {
     ],
     ("/api/bundle-components", "GET"): lambda a, b: [
         Try("/api/bundle-components", status=200, query=q)
-        for q in ({}, {"company_id": b.company.pk}, {"bundle_id": b.gift.pk})
+        for q in ({}, {"company_id": b.company.pk}, {"bundle_id": b.gift_box.pk})
     ],
     ("/api/bundle-components", "POST"): lambda a, b: [
         # B's bundle decides the tenant: 404.
         Try(
             "/api/bundle-components",
-            {"bundle_id": b.gift.pk, "component_id": a.coffee.pk, "quantity": 1},
+            {"bundle_id": b.gift_box.pk, "component_id": a.coffee.pk, "quantity": 1},
         ),
         # B's product as a component of A's bundle.
         Try(
             "/api/bundle-components",
-            {"bundle_id": a.gift.pk, "component_id": b.coffee.pk, "quantity": 1},
+            {"bundle_id": a.gift_box.pk, "component_id": b.coffee.pk, "quantity": 1},
             status=400,
             field="component_id",
         ),
@@ -386,7 +388,7 @@ PROBES: dict[tuple[str, str], Probe] = {
         Try(f"/api/bundle-components/{b.line.pk}", {"quantity": 9}),
         Try(
             f"/api/bundle-components/{a.line.pk}",
-            {"bundle_id": a.gift.pk, "component_id": b.mug.pk, "quantity": 1},
+            {"bundle_id": a.gift_box.pk, "component_id": b.mug.pk, "quantity": 1},
             status=400,
             field="component_id",
         ),
@@ -497,7 +499,7 @@ PROBES: dict[tuple[str, str], Probe] = {
             {"company_id": b.company.pk},
             {"product_id": b.mug.pk},
             {"stock_level_id": b.level.pk},
-            {"reference_type": "sale", "reference_id": b.sale.pk},
+            {"reference_type": "sale", "reference_id": b.mug_sale.pk},
         )
     ],
     ("/api/ledger/{pk}", "GET"): lambda a, b: [Try(f"/api/ledger/{b.ledger_entry.pk}")],
@@ -572,12 +574,12 @@ PROBES: dict[tuple[str, str], Probe] = {
         ),
         Try(
             "/api/sales",
-            {"product_id": a.gift.pk, "warehouse_id": b.main.pk, "quantity": 1},
+            {"product_id": a.gift_box.pk, "warehouse_id": b.main.pk, "quantity": 1},
             status=400,
             field="warehouse_id",
         ),
     ],
-    ("/api/sales/{pk}", "GET"): lambda a, b: [Try(f"/api/sales/{b.sale.pk}")],
+    ("/api/sales/{pk}", "GET"): lambda a, b: [Try(f"/api/sales/{b.mug_sale.pk}")],
     # --- alerts ------------------------------------------------------------------------------
     ("/api/companies/{company_id}/alerts/low-stock", "GET"): lambda a, b: [
         Try(f"/api/companies/{b.company.pk}/alerts/low-stock"),
@@ -725,6 +727,7 @@ def check(response, attempt: Try) -> None:
         assert response.status_code == attempt.status, (response.status_code, body_of(response))
 
 
+@pytest.mark.slow
 def test_company_a_cannot_reach_company_b_on_any_route(shop_a, shop_b, capsys):
     assert_tables_covered()
     missing, _ = unprobed(route_methods(), PROBES)
@@ -775,7 +778,7 @@ def test_head_and_options_do_not_tell_another_company_from_a_missing_one(shop_a,
         "/api/warehouses/{pk}": shop_b.main.pk,
         "/api/product-types/{pk}": shop_b.kind.pk,
         "/api/products/{pk}": shop_b.mug.pk,
-        "/api/suppliers/{pk}": shop_b.supplier.pk,
+        "/api/suppliers/{pk}": shop_b.mug_supplier.pk,
         "/api/product-suppliers/{pk}": shop_b.link.pk,
         "/api/bundle-components/{pk}": shop_b.line.pk,
         "/api/stock-levels/{pk}": shop_b.level.pk,
@@ -788,7 +791,7 @@ def test_head_and_options_do_not_tell_another_company_from_a_missing_one(shop_a,
         "/api/webhooks/{pk}/deliveries": shop_b.webhook.pk,
         "/api/webhook-deliveries/{pk}": shop_b.delivery.pk,
         "/api/webhook-deliveries/{pk}/retry": shop_b.delivery.pk,
-        "/api/sales/{pk}": shop_b.sale.pk,
+        "/api/sales/{pk}": shop_b.mug_sale.pk,
         "/api/auth/tokens/{pk}": shop_b.token(Role.OWNER).pk,
         "/api/companies/{company_pk}/invitations/{pk}": shop_b.invitation.pk,
         "/api/companies/{company_pk}/invitations/{pk}/resend": shop_b.invitation.pk,

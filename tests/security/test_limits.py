@@ -14,16 +14,16 @@ import pytest
 from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.request import Request
-from rest_framework.test import APIClient, APIRequestFactory
+from rest_framework.test import APIRequestFactory
 
 from stockflow.api.pagination import MAX_PAGE_SIZE
 from stockflow.api.parsers import MAX_NESTING_DEPTH, DecimalJSONParser
 from stockflow.api.throttling import LoginRateThrottle, TokenRateThrottle
 from stockflow.tenancy.models import ApiToken, Role
 from stockflow.tenancy.services import issue_token
-from tests.factories import PASSWORD, assert_error, client_for
-from tests.security.conftest import api_schema, company_rows
+from tests.factories import PASSWORD, APIClient, assert_error, client_for, company_rows
 from tests.security.routes import route_methods
+from tests.security.schema import api_schema
 
 pytestmark = pytest.mark.django_db
 

@@ -11,11 +11,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from rest_framework.test import APIClient
 
 from stockflow.tenancy.models import Company, Role
-from tests.factories import PASSWORD, assert_error
-from tests.security.conftest import company_rows
+from tests.factories import PASSWORD, APIClient, assert_error, company_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +38,7 @@ def test_a_session_write_without_the_csrf_token_is_403(shop_a):
     writes = [
         ("post", "/api/companies", {"name": "Forged"}),
         ("patch", f"/api/warehouses/{shop_a.main.pk}", {"name": "Forged"}),
-        ("delete", f"/api/suppliers/{shop_a.supplier.pk}", None),
+        ("delete", f"/api/suppliers/{shop_a.mug_supplier.pk}", None),
         (
             "post",
             "/api/sales",

@@ -3,11 +3,10 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from stockflow.tenancy.models import ApiToken
 from stockflow.tenancy.services import issue_token
-from tests.factories import PASSWORD, assert_error, make_user
+from tests.factories import PASSWORD, APIClient, assert_error, make_user
 
 pytestmark = pytest.mark.django_db
 

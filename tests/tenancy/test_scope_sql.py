@@ -9,7 +9,7 @@ from django.db import connection
 from stockflow.inventory.models import StockLevel
 from stockflow.tenancy.models import Role
 from stockflow.tenancy.scoping import TenantScope
-from tests.inventory.conftest import make_product, make_warehouse, put_stock
+from tests.factories import make_product, make_warehouse, put_stock
 
 pytestmark = pytest.mark.django_db
 

@@ -1,21 +1,22 @@
+"""Fixtures of the web tests: each company's ``mug_shop`` and a logged-in session per role."""
+
 from __future__ import annotations
 
 import pytest
 from django.test import Client
 
 from stockflow.tenancy.models import Role
-from tests.factories import Tenant
-from tests.web.shop import Shop, build_shop
+from tests.factories import Shop, Tenant, mug_shop
 
 
 @pytest.fixture
 def shop(tenant_a: Tenant) -> Shop:
-    return build_shop(tenant_a.company, sales_days=5)
+    return mug_shop(tenant_a, sales_days=5)
 
 
 @pytest.fixture
 def other_shop(tenant_b: Tenant) -> Shop:
-    return build_shop(tenant_b.company)
+    return mug_shop(tenant_b)
 
 
 def logged_in(user) -> Client:

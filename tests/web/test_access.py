@@ -9,7 +9,7 @@ from django.test import Client
 from stockflow.catalog.models import Product, Warehouse
 from stockflow.inventory.models import LedgerEntry, Sale
 from stockflow.tenancy.models import Role
-from tests.factories import assert_error
+from tests.factories import PASSWORD, assert_error
 
 pytestmark = pytest.mark.django_db
 
@@ -41,8 +41,6 @@ def test_login_with_the_form_then_the_home_page_opens_the_first_company(tenant_a
         response.status_code == 200
         and "Please enter a correct username" in response.content.decode()
     )
-    from tests.factories import PASSWORD
-
     response = client.post(
         "/login/",
         {"username": user.username, "password": PASSWORD, "csrfmiddlewaretoken": token},
@@ -109,7 +107,7 @@ def write_posts(shop) -> list[tuple[str, dict]]:
         ),
         (f"/c/{c}/products/{p.pk}/edit/", {"name": "Forged"}),
         (f"/c/{c}/warehouses/new/", {"code": "FORGED", "name": "Forged"}),
-        (f"/c/{c}/suppliers/{shop.supplier.pk}/edit/", {"name": "Forged"}),
+        (f"/c/{c}/suppliers/{shop.mug_supplier.pk}/edit/", {"name": "Forged"}),
         (f"/c/{c}/product-types/new/", {"name": "Forged"}),
         (
             f"/c/{c}/stock/sell/",

@@ -23,8 +23,7 @@ from stockflow.demo.management.commands.demo import DEMO_PASSWORD, DEMO_USERNAME
 from stockflow.inventory.models import Sale
 from stockflow.tenancy.models import Company, Role
 from stockflow.web import selectors
-from tests.factories import PASSWORD
-from tests.web.shop import build_shop
+from tests.factories import PASSWORD, mug_shop
 
 CHROMIUM = Path(os.environ.get("STOCKFLOW_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -39,7 +38,7 @@ CHROMIUM_ARGS = [
 ]
 SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +112,7 @@ def test_journey_1_log_in_and_see_the_dashboard(page):
 
 
 def test_journey_2_create_a_product_with_opening_stock(page, tenant_a):
-    shop = build_shop(tenant_a.company)
+    shop = mug_shop(tenant_a)
     log_in(page, tenant_a.users[Role.ADMIN].username)
 
     page.get_by_role("link", name="Products").click()
@@ -150,7 +149,7 @@ def test_journey_2_create_a_product_with_opening_stock(page, tenant_a):
 
 
 def test_journey_3_sales_cross_the_threshold_into_low_stock(page, tenant_a):
-    shop = build_shop(tenant_a.company)
+    shop = mug_shop(tenant_a)
     alpine = shop.products[1]  # 25 in MAIN, threshold 10 (its type's)
     log_in(page, tenant_a.users[Role.STAFF].username)
 
@@ -187,7 +186,7 @@ def test_journey_3_sales_cross_the_threshold_into_low_stock(page, tenant_a):
 
 
 def test_journey_6_a_viewer_has_no_write_buttons_and_a_forged_post_is_refused(page, tenant_a):
-    shop = build_shop(tenant_a.company)
+    shop = mug_shop(tenant_a)
     log_in(page, tenant_a.users[Role.VIEWER].username)
 
     page.goto(f"/c/{shop.company.pk}/products/{shop.mug.pk}/")
@@ -212,7 +211,7 @@ def test_journey_6_a_viewer_has_no_write_buttons_and_a_forged_post_is_refused(pa
 
 
 def test_journey_7_another_companys_url_is_the_404_page(page, tenant_a, tenant_b):
-    other = build_shop(tenant_b.company)
+    other = mug_shop(tenant_b)
     log_in(page, tenant_a.users[Role.OWNER].username)
 
     for url in (

@@ -35,7 +35,7 @@ def new_product_body(shop, **changes) -> dict:
         "name": "Travel Mug",
         "sku": "TRAVEL-1",
         "price": "19.99",
-        "product_type_id": str(shop.mugs.pk),
+        "product_type_id": str(shop.kind.pk),
         "low_stock_threshold": "",
         "description": "",
         "warehouse_id": str(shop.main.pk),
@@ -52,7 +52,7 @@ def test_create_product_with_opening_stock(tenant_a, shop, pages):
     product = Product.objects.get(sku="TRAVEL-1")
     assert response.status_code == 302
     assert response["Location"] == f"/c/{shop.company.pk}/products/{product.pk}/"
-    assert product.price == Decimal("19.99") and product.product_type_id == shop.mugs.pk
+    assert product.price == Decimal("19.99") and product.product_type_id == shop.kind.pk
     entry = LedgerEntry.objects.get(product=product)
     assert (entry.reason, entry.change, entry.warehouse_id) == (
         LedgerReason.INITIAL,

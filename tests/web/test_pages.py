@@ -38,7 +38,7 @@ def page_urls(shop) -> dict[str, str]:
         "suppliers": f"/c/{c}/suppliers/",
         "product types": f"/c/{c}/product-types/",
         "new warehouse": f"/c/{c}/warehouses/new/",
-        "edit supplier": f"/c/{c}/suppliers/{shop.supplier.pk}/edit/",
+        "edit supplier": f"/c/{c}/suppliers/{shop.mug_supplier.pk}/edit/",
         "members": f"/c/{c}/settings/members/",
         "tokens": f"/c/{c}/settings/tokens/",
     }
@@ -98,7 +98,7 @@ def add_products_with_sales(shop, count: int) -> None:
             name=f"Extra {index}",
             sku=f"EXTRA-{shop.company.pk}-{index}",
             price=Decimal("3.00"),
-            product_type=shop.mugs,
+            product_type=shop.kind,
             warehouse=shop.main if index % 2 else shop.east,
             initial_quantity=5,
         )

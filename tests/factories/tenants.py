@@ -1,46 +1,34 @@
-"""Test data builders and assertions shared by the whole suite."""
+"""Companies, users and their roles, each role with its own authenticated client; pending
+invitations to a company."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
-from itertools import count
 
 from django.contrib.auth import get_user_model
-from django.db import connection
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from stockflow.accounts.models import Invitation
 from stockflow.accounts.services import hash_invitation_token
 from stockflow.tenancy.models import Company, Membership, Role
-from stockflow.tenancy.services import issue_token
+from tests.factories.clients import APIClient, client_for
+from tests.factories.sequence import next_number
 
 PASSWORD = "correct-horse-battery-staple"
-_seq = count(1)
-
-
-def is_postgres() -> bool:
-    return connection.vendor == "postgresql"
 
 
 def make_user(username: str | None = None, **extra):
-    username = username or f"user{next(_seq)}"
+    username = username or f"user{next_number()}"
     return get_user_model().objects.create_user(
         username=username, password=PASSWORD, email=f"{username}@example.com", **extra
     )
 
 
-def client_for(user, token: str | None = None) -> APIClient:
-    client = APIClient()
-    if token is None:
-        _, token = issue_token(user=user, name="test")
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-    return client
-
-
 @dataclass
 class Tenant:
+    """A company with one member of each role, and a client for each."""
+
     company: Company
     users: dict[str, object] = field(default_factory=dict)
     clients: dict[str, APIClient] = field(default_factory=dict)
@@ -63,10 +51,10 @@ class Tenant:
 
 
 def make_tenant(name: str | None = None) -> Tenant:
-    company = Company.objects.create(name=name or f"Company {next(_seq)}")
+    company = Company.objects.create(name=name or f"Company {next_number()}")
     tenant = Tenant(company=company)
     for role in Role:
-        user = make_user(f"{role.value}{next(_seq)}")
+        user = make_user(f"{role.value}{next_number()}")
         Membership.objects.create(user=user, company=company, role=role)
         tenant.users[role] = user
         tenant.clients[role] = client_for(user)
@@ -75,7 +63,7 @@ def make_tenant(name: str | None = None) -> Tenant:
 
 def make_invitation(company: Company, role: str = Role.VIEWER, email: str = "") -> Invitation:
     """A pending invitation; its clear token (normally only in the email) is ``.token``."""
-    n = next(_seq)
+    n = next_number()
     token = f"inv_test-token-{n}"
     invitation = Invitation.objects.create(
         company=company,
@@ -86,14 +74,3 @@ def make_invitation(company: Company, role: str = Role.VIEWER, email: str = "") 
     )
     invitation.token = token
     return invitation
-
-
-def assert_error(response, status: int, code: str) -> dict:
-    """Every error under /api/ has the one JSON shape."""
-    assert response.status_code == status, (response.status_code, response.content[:500])
-    assert response["Content-Type"].startswith("application/json"), response["Content-Type"]
-    body = response.json()
-    assert set(body) == {"error"}, body
-    assert body["error"]["code"] == code, body
-    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
-    return body["error"]

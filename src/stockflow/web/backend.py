@@ -15,16 +15,20 @@ from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
+from stockflow.accounts import flows as account_flows
+from stockflow.accounts import services as account_services
+from stockflow.accounts.models import Invitation
 from stockflow.alerts import selectors as alert_selectors
 from stockflow.alerts.forecast import add_forecast
 from stockflow.alerts.serializers import LowStockQuerySerializer
 from stockflow.api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from stockflow.api.idempotency import REPLAY_HEADER, run_idempotent
-from stockflow.api.throttling import LoginRateThrottle
+from stockflow.api.throttling import AccountRateThrottle, LoginRateThrottle
 from stockflow.catalog import services as catalog_services
 from stockflow.catalog.filters import ProductFilter
 from stockflow.catalog.models import Product, ProductType, Supplier, Warehouse
@@ -102,14 +106,23 @@ def run_once(
 # --- login --------------------------------------------------------------------------------
 
 
-def login_attempt_allowed(request) -> tuple[bool, float | None]:
-    """The API's login throttle (attempts per client address and username) for the login
-    form: whether this attempt may go on, and else how many seconds to wait."""
-    throttle = LoginRateThrottle()
-    # What the throttle reads of a request: the username sent and the client's address.
+def _attempt_allowed(throttle, request) -> tuple[bool, float | None]:
+    # What the API's throttles read of a request: the data sent and the client's address.
     attempt = SimpleNamespace(data=request.POST, META=request.META, headers=request.headers)
     allowed = throttle.allow_request(attempt, None)
     return allowed, None if allowed else throttle.wait()
+
+
+def login_attempt_allowed(request) -> tuple[bool, float | None]:
+    """The API's login throttle (attempts per client address and username) for the login
+    form: whether this attempt may go on, and else how many seconds to wait."""
+    return _attempt_allowed(LoginRateThrottle(), request)
+
+
+def account_attempt_allowed(request) -> tuple[bool, float | None]:
+    """The API's throttle of sign-up, invitation acceptance and password reset (attempts per
+    client address), for the same forms of the web app."""
+    return _attempt_allowed(AccountRateThrottle(), request)
 
 
 # --- reads ----------------------------------------------------------------------------------
@@ -285,3 +298,45 @@ def issue_token(user, post: Mapping) -> tuple[ApiToken, str]:
 
 def revoke_token(token: ApiToken) -> None:
     tenancy_services.revoke_token(token)
+
+
+# --- invitations, sign-up and password reset --------------------------------------------------
+
+
+def invite(caller: Caller, post: Mapping) -> Invitation:
+    return account_flows.invite(
+        post,
+        company_id=caller.company_id,
+        invited_by=caller.user,
+        inviter_role=caller.tenant.role_in(caller.company_id),
+    )
+
+
+def resend_invitation(invitation: Invitation) -> Invitation:
+    return account_services.resend_invitation(invitation)
+
+
+def revoke_invitation(invitation: Invitation) -> None:
+    account_services.revoke_invitation(invitation)
+
+
+def accept_invitation(post: Mapping, *, user=None) -> Membership:
+    """``user`` (signed in) joins; else a new account is made from the form's username and
+    password."""
+    return account_flows.accept_invitation(post, user=user)
+
+
+def signup_enabled() -> bool:
+    return settings.STOCKFLOW_SIGNUP
+
+
+def sign_up(post: Mapping) -> Membership:
+    return account_flows.sign_up(post)
+
+
+def request_password_reset(post: Mapping) -> None:
+    account_flows.request_password_reset(post)
+
+
+def reset_password(post: Mapping):
+    return account_flows.reset_password(post)

@@ -13,6 +13,7 @@ from django.db import connection
 from django.db.models import QuerySet, Sum
 from django.db.models.functions import TruncDate
 
+from stockflow.accounts.models import Invitation
 from stockflow.catalog.models import (
     BundleComponent,
     Product,
@@ -241,3 +242,14 @@ def members(company_id: int) -> QuerySet[Membership]:
 
 def tokens(user) -> QuerySet[ApiToken]:
     return ApiToken.objects.filter(user=user).order_by("-id")
+
+
+def open_invitations(company_id: int) -> QuerySet[Invitation]:
+    """Invitations neither accepted nor revoked (pending, or expired and resendable)."""
+    return (
+        Invitation.objects.filter(
+            company_id=company_id, accepted_at__isnull=True, revoked_at__isnull=True
+        )
+        .select_related("invited_by")
+        .order_by("-id")
+    )

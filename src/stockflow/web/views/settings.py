@@ -113,3 +113,56 @@ class TokensView(CompanyPage):
             form.add_errors(exc)
             return self.page(form, status=400)
         return self.page(new_token=clear)
+
+
+def invitation_inputs() -> list[Input]:
+    return [
+        Input("email", "Email", type="email", required=True),
+        Input("role", "Role", type="select", required=True, choices=list(Role.choices)),
+    ]
+
+
+class InvitationsView(CompanyPage):
+    """Owners and admins invite by email with a role (no higher than their own, as the API
+    rules), and resend or revoke the invitations not yet accepted."""
+
+    template_name = "web/invitations.html"
+    title = "Invitations"
+    section = "invitations"
+    read_role = Role.ADMIN
+    write_role = Role.ADMIN
+
+    def page(self, form: Form | None = None, status: int = 200):
+        return self.render(
+            {
+                "invitations": list(selectors.open_invitations(self.company_id)),
+                "form": form or Form(invitation_inputs(), initial={"role": Role.STAFF}),
+            },
+            status=status,
+        )
+
+    def get(self, request, company_id: int):
+        return self.page()
+
+    def post(self, request, company_id: int):
+        action = request.POST.get("action")
+        form = Form(invitation_inputs(), data=request.POST)
+        try:
+            if action == "invite":
+                invitation = backend.invite(self.caller(), request.POST)
+                messages.success(request, f"An invitation was emailed to {invitation.email}.")
+            else:
+                invitation = self.scoped_object(
+                    selectors.open_invitations(self.company_id),
+                    pk=posted_id(request, "invitation_id"),
+                )
+                if action == "revoke":
+                    backend.revoke_invitation(invitation)
+                    messages.success(request, f"The invitation of {invitation.email} was revoked.")
+                else:
+                    backend.resend_invitation(invitation)
+                    messages.success(request, f"A new link was emailed to {invitation.email}.")
+        except APIException as exc:
+            form.add_errors(exc)
+            return self.page(form, status=400)
+        return redirect("web:invitations", company_id=self.company_id)

@@ -42,6 +42,10 @@ from stockflow.catalog.serializers import (
 from stockflow.inventory import catalog_stock
 from stockflow.inventory import commands as stock_commands
 from stockflow.inventory import selectors as inventory_selectors
+from stockflow.notifications import selectors as notification_selectors
+from stockflow.notifications import services as notification_services
+from stockflow.notifications.models import WebhookDelivery, WebhookEndpoint
+from stockflow.notifications.serializers import EVENT_TYPES, WebhookEndpointInput
 from stockflow.tenancy import services as tenancy_services
 from stockflow.tenancy.models import ApiToken, Membership, Role
 from stockflow.tenancy.scoping import TenantScope
@@ -340,3 +344,57 @@ def request_password_reset(post: Mapping) -> None:
 
 def reset_password(post: Mapping):
     return account_flows.reset_password(post)
+
+
+# --- webhooks -------------------------------------------------------------------------------
+
+WEBHOOK_EVENT_TYPES = EVENT_TYPES
+
+
+def _webhook_input(post) -> dict:
+    """What the API's webhook input reads, from a form: ``events`` is one checkbox per type."""
+    data = {name: post[name] for name in ("url", "description", "is_active") if name in post}
+    data["events"] = post.getlist("events")
+    return data
+
+
+def create_webhook(caller: Caller, post) -> WebhookEndpoint:
+    """A new endpoint of the caller's company; its secret is in ``.secret`` (shown once)."""
+    data = {**_webhook_input(post), "company_id": caller.company_id}
+    values = dict(_validated(WebhookEndpointInput, data, context=caller.context(Role.ADMIN)))
+    company = values.pop("company")
+    return notification_services.create_endpoint(company_id=company.pk, actor=caller.user, **values)
+
+
+def update_webhook(caller: Caller, endpoint: WebhookEndpoint, post) -> WebhookEndpoint:
+    data = _validated(
+        WebhookEndpointInput,
+        _webhook_input(post),
+        context=caller.context(Role.ADMIN),
+        partial=True,
+    )
+    return notification_services.update_endpoint(endpoint, **data)
+
+
+def rotate_webhook_secret(endpoint: WebhookEndpoint) -> WebhookEndpoint:
+    return notification_services.rotate_secret(endpoint)
+
+
+def ping_webhook(endpoint: WebhookEndpoint) -> WebhookDelivery:
+    return notification_services.send_ping(endpoint)
+
+
+def delete_webhook(endpoint: WebhookEndpoint) -> None:
+    notification_services.delete_endpoint(endpoint)
+
+
+def retry_delivery(delivery: WebhookDelivery) -> WebhookDelivery:
+    return notification_services.retry_delivery(delivery)
+
+
+def webhook_deliveries(endpoint: WebhookEndpoint, limit: int):
+    """The endpoint's newest deliveries, each with its attempts (two queries)."""
+    queryset = WebhookDelivery.objects.filter(endpoint=endpoint).order_by("-id")
+    return list(
+        notification_selectors.deliveries_with_attempts(queryset, [endpoint.company_id])[:limit]
+    )

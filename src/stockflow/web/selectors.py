@@ -23,6 +23,7 @@ from stockflow.catalog.models import (
     Warehouse,
 )
 from stockflow.inventory.models import LedgerEntry, Sale, StockLevel
+from stockflow.notifications.models import WebhookDelivery, WebhookEndpoint
 from stockflow.tenancy.models import ApiToken, Membership
 
 CHART_DAYS = 90
@@ -253,3 +254,11 @@ def open_invitations(company_id: int) -> QuerySet[Invitation]:
         .select_related("invited_by")
         .order_by("-id")
     )
+
+
+def webhooks(company_id: int) -> QuerySet[WebhookEndpoint]:
+    return WebhookEndpoint.objects.filter(company_id=company_id).order_by("id")
+
+
+def webhook_deliveries(company_id: int, endpoint_id: int) -> QuerySet[WebhookDelivery]:
+    return WebhookDelivery.objects.filter(company_id=company_id, endpoint_id=endpoint_id)

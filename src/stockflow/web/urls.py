@@ -1,6 +1,15 @@
 from django.urls import path
 
-from stockflow.web.views import account, catalog, products, public, reports, settings, stock
+from stockflow.web.views import (
+    account,
+    catalog,
+    products,
+    public,
+    reports,
+    settings,
+    stock,
+    webhooks,
+)
 
 app_name = "web"
 
@@ -42,6 +51,12 @@ urlpatterns = [
     ),
     path(company + "settings/members/", settings.MembersView.as_view(), name="members"),
     path(company + "settings/tokens/", settings.TokensView.as_view(), name="tokens"),
+    path(company + "settings/webhooks/", webhooks.WebhooksView.as_view(), name="webhooks"),
+    path(
+        company + "settings/webhooks/<int:webhook_id>/",
+        webhooks.WebhookView.as_view(),
+        name="webhook",
+    ),
     path(
         company + "settings/invitations/",
         settings.InvitationsView.as_view(),

@@ -14,7 +14,7 @@ from stockflow.notifications.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-from stockflow.notifications.selectors import deliveries_with_attempts
+from stockflow.notifications.selectors import deliveries_with_attempts, preference_of
 from stockflow.notifications.serializers import (
     NotificationPreferenceSerializer,
     WebhookDeliverySerializer,
@@ -22,7 +22,7 @@ from stockflow.notifications.serializers import (
     WebhookEndpointSerializer,
     WebhookEndpointWithSecretSerializer,
 )
-from stockflow.tenancy.models import Company, Role
+from stockflow.tenancy.models import Role
 from stockflow.tenancy.scoping import TenantAPIView, TenantViewSet
 
 
@@ -136,15 +136,7 @@ class NotificationPreferencesView(TenantAPIView):
 
     def _current(self, company_id: int) -> NotificationPreference:
         self.tenant.require(company_id, self.required_role())
-        preference = (
-            NotificationPreference.objects.select_related("company")
-            .filter(company_id=company_id, user=self.request.user)
-            .first()
-        )
-        if preference is None:  # the defaults, not stored until changed
-            preference = NotificationPreference(company_id=company_id, user=self.request.user)
-            preference.company = Company.objects.get(pk=company_id)
-        return preference
+        return preference_of(company_id, self.request.user)
 
     @extend_schema(
         operation_id="notification_preferences_read",

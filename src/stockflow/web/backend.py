@@ -44,8 +44,16 @@ from stockflow.inventory import commands as stock_commands
 from stockflow.inventory import selectors as inventory_selectors
 from stockflow.notifications import selectors as notification_selectors
 from stockflow.notifications import services as notification_services
-from stockflow.notifications.models import WebhookDelivery, WebhookEndpoint
-from stockflow.notifications.serializers import EVENT_TYPES, WebhookEndpointInput
+from stockflow.notifications.models import (
+    NotificationPreference,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+from stockflow.notifications.serializers import (
+    EVENT_TYPES,
+    NotificationPreferenceSerializer,
+    WebhookEndpointInput,
+)
 from stockflow.tenancy import services as tenancy_services
 from stockflow.tenancy.models import ApiToken, Membership, Role
 from stockflow.tenancy.scoping import TenantScope
@@ -397,4 +405,22 @@ def webhook_deliveries(endpoint: WebhookEndpoint, limit: int):
     queryset = WebhookDelivery.objects.filter(endpoint=endpoint).order_by("-id")
     return list(
         notification_selectors.deliveries_with_attempts(queryset, [endpoint.company_id])[:limit]
+    )
+
+
+# --- notification preferences ----------------------------------------------------------------
+
+
+def notification_preferences(company, user) -> dict:
+    """The member's own email preferences in ``company``, as the API shows them."""
+    preference: NotificationPreference = notification_selectors.preference_of(
+        company.pk, user, company
+    )
+    return NotificationPreferenceSerializer(preference).data
+
+
+def save_notification_preferences(caller: Caller, post: Mapping) -> NotificationPreference:
+    data = _validated(NotificationPreferenceSerializer, post, context={})
+    return notification_services.save_preferences(
+        company_id=caller.company_id, user=caller.user, **data
     )

@@ -51,6 +51,11 @@ urlpatterns = [
     ),
     path(company + "settings/members/", settings.MembersView.as_view(), name="members"),
     path(company + "settings/tokens/", settings.TokensView.as_view(), name="tokens"),
+    path(
+        company + "settings/notifications/",
+        settings.NotificationPreferencesView.as_view(),
+        name="notification_preferences",
+    ),
     path(company + "settings/webhooks/", webhooks.WebhooksView.as_view(), name="webhooks"),
     path(
         company + "settings/webhooks/<int:webhook_id>/",

@@ -166,3 +166,49 @@ class InvitationsView(CompanyPage):
             form.add_errors(exc)
             return self.page(form, status=400)
         return redirect("web:invitations", company_id=self.company_id)
+
+
+def preference_inputs() -> list[Input]:
+    return [
+        Input("immediate", "Email me new low-stock and out-of-stock alerts", type="checkbox"),
+        Input(
+            "immediate_every_minutes",
+            "At most one alert email every (minutes)",
+            type="number",
+            min="1",
+            required=True,
+            help="Alerts arriving meanwhile are batched into the next email.",
+        ),
+        Input("daily_digest", "Email me the low-stock report every day", type="checkbox"),
+        Input("digest_hour", "Hour of the daily report", type="number", min="0", required=True),
+    ]
+
+
+class NotificationPreferencesView(CompanyPage):
+    """Every member's own email preferences in this company (the API's serializer and
+    service); nobody sees or changes another member's."""
+
+    template_name = "web/notification_preferences.html"
+    title = "Notifications"
+    section = "notifications"
+    write_role = Role.VIEWER
+
+    def page(self, form: Form | None = None, status: int = 200):
+        current = backend.notification_preferences(self.company, self.request.user)
+        return self.render(
+            {"form": form or Form(preference_inputs(), initial=current), "current": current},
+            status=status,
+        )
+
+    def get(self, request, company_id: int):
+        return self.page()
+
+    def post(self, request, company_id: int):
+        form = Form(preference_inputs(), data=request.POST)
+        try:
+            backend.save_notification_preferences(self.caller(), request.POST)
+        except APIException as exc:
+            form.add_errors(exc)
+            return self.page(form, status=400)
+        messages.success(request, "Your notification preferences were saved.")
+        return redirect("web:notification_preferences", company_id=self.company_id)

@@ -5,6 +5,7 @@ services (``backend``), behind the API's throttle of these requests."""
 from __future__ import annotations
 
 import math
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import login
@@ -89,7 +90,7 @@ class AcceptInvitationView(PublicFormPage):
         if self.request.user.is_authenticated:
             intro = f"You join the company as {self.request.user.get_username()}."
             return {"intro": intro, "submit": "Join the company"}
-        login_url = reverse("web:login") + "?next=" + self.request.get_full_path()
+        login_url = reverse("web:login") + "?" + urlencode({"next": self.request.get_full_path()})
         return {
             "intro": "Choose a username and a password for your new account.",
             "login_url": login_url,

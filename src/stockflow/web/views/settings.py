@@ -117,6 +117,7 @@ class TokensView(CompanyPage):
 
 def invitation_inputs() -> list[Input]:
     return [
+        Input("action", "Action", type="hidden", value="invite"),
         Input("email", "Email", type="email", required=True),
         Input("role", "Role", type="select", required=True, choices=list(Role.choices)),
     ]

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "stockflow.catalog",
     "stockflow.inventory",
     "stockflow.alerts",
+    "stockflow.purchasing",
     "stockflow.demo",
 ]
 
@@ -230,3 +231,16 @@ LOGGING = {
 # How long idempotency keys are kept (hours); a retry within this window is answered from
 # the stored response.
 IDEMPOTENCY_KEY_TTL_HOURS = env_int("STOCKFLOW_IDEMPOTENCY_TTL_HOURS", 48)
+
+# Email (purchase orders sent to suppliers): the console in development, SMTP when
+# EMAIL_HOST is set.
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "stockflow@localhost")
+if os.environ.get("EMAIL_HOST"):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = os.environ["EMAIL_HOST"]
+    EMAIL_PORT = env_int("EMAIL_PORT", 587)
+    EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+    EMAIL_USE_TLS = os.environ.get("EMAIL_USE_TLS", "1").lower() in {"1", "true", "yes"}
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"

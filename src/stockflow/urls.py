@@ -21,6 +21,7 @@ api_patterns = [
     path("", include("stockflow.catalog.urls")),
     path("", include("stockflow.inventory.urls")),
     path("", include("stockflow.alerts.urls")),
+    path("", include("stockflow.purchasing.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),

@@ -24,7 +24,11 @@ What the query decides (SPEC §3.2), candidates first:
   ``(current_stock * days) / units_sold`` on non-negative integers, where integer division
   is the floor on both PostgreSQL and SQLite. No float, no clamping.
 * Supplier: the primary one, else the shortest lead time, then the lowest unit cost (a
-  missing cost last), then the lowest supplier id.
+  missing cost last), then the lowest supplier id. Its ``lead_time_days`` is the one the
+  reorder arithmetic uses (``catalog.lead_times``: the observed one from 3 received orders).
+* What is already coming, for the page's rows only: ``on_order``, ``on_draft`` and
+  ``next_expected_date`` (``inventory.incoming``, which names the purchase order tables
+  registered by ``purchasing``: this module does not import the layer above it).
 * Order: days_until_stockout, then the largest shortfall (threshold - current_stock), then
   product id and warehouse id, so pages are stable.
 
@@ -44,12 +48,14 @@ from typing import TypedDict
 from django.db import connection
 
 from stockflow.catalog.bundles import bundle_parts_cte
+from stockflow.catalog.lead_times import effective_lead_time_sql
 from stockflow.catalog.models import (
     Product,
     ProductSupplier,
     Supplier,
     Warehouse,
 )
+from stockflow.inventory.incoming import incoming_columns
 from stockflow.inventory.models import Sale, StockLevel
 
 # Upper bound of a PostgreSQL bigint (and an SQLite integer): "no limit" for LIMIT.
@@ -76,6 +82,9 @@ class LowStockRow(TypedDict):
     supplier: SupplierRow | None
     units_sold: int
     lead_time_days: int | None
+    on_order: int
+    on_draft: int
+    next_expected_date: str | None
 
 
 @dataclass(frozen=True)
@@ -84,7 +93,9 @@ class LowStockPage:
     rows: list[LowStockRow] = field(default_factory=list)
 
 
-def _low_stock_sql(*, warehouse_filter: bool, product_type_filter: bool) -> str:
+def _low_stock_sql(
+    *, warehouse_filter: bool, product_type_filter: bool, product_count: int | None = None
+) -> str:
     tables = {
         "sale": Sale._meta.db_table,
         "product": Product._meta.db_table,
@@ -95,6 +106,16 @@ def _low_stock_sql(*, warehouse_filter: bool, product_type_filter: bool) -> str:
     }
     warehouse = "AND sl.warehouse_id = %(warehouse_id)s" if warehouse_filter else ""
     product_type = "AND p.product_type_id = %(product_type_id)s" if product_type_filter else ""
+    products = (
+        ""
+        if product_count is None
+        else "AND sl.product_id IN ("
+        + (", ".join(f"%(product_{i})s" for i in range(product_count)) or "NULL")
+        + ")"
+    )
+    incoming = incoming_columns(
+        product="pg.product_id", warehouse="pg.warehouse_id", company="%(company_id)s"
+    )
 
     def units_sold(product_id: str, warehouse_id: str) -> str:
         # One range of sale_product_wh_sold, read from the index alone.
@@ -128,6 +149,7 @@ candidates AS (
       AND p.is_active AND NOT p.is_bundle AND w.is_active
       {warehouse}
       {product_type}
+      {products}
 ),
 contributions AS (
     -- Units sold of the candidate itself, then of each bundle containing it (times the
@@ -178,8 +200,13 @@ page_rows AS (
         pg.product_id, pg.product_name, pg.sku, pg.warehouse_id, pg.warehouse_name,
         pg.current_stock, pg.threshold, pg.units_sold, pg.days_until_stockout,
         su.id AS supplier_id, su.name AS supplier_name,
-        su.contact_email AS supplier_contact_email, ps.lead_time_days,
-        pg.shortfall
+        su.contact_email AS supplier_contact_email,
+        {effective_lead_time_sql("ps")} AS lead_time_days,
+        pg.shortfall,
+        -- What is already coming (inventory.incoming): the page's rows only.
+        {incoming["on_order"]} AS on_order,
+        {incoming["on_draft"]} AS on_draft,
+        {incoming["next_expected_date"]} AS next_expected_date
     FROM page_supplier pg
     LEFT JOIN {tables["product_supplier"]} ps
       ON ps.id = pg.supplier_link_id AND ps.company_id = %(company_id)s
@@ -190,7 +217,8 @@ SELECT
     totals.total,
     r.product_id, r.product_name, r.sku, r.warehouse_id, r.warehouse_name,
     r.current_stock, r.threshold, r.units_sold, r.days_until_stockout,
-    r.supplier_id, r.supplier_name, r.supplier_contact_email, r.lead_time_days
+    r.supplier_id, r.supplier_name, r.supplier_contact_email, r.lead_time_days,
+    r.on_order, r.on_draft, r.next_expected_date
 FROM (SELECT COUNT(*) AS total FROM demand WHERE units_sold > 0) totals
 LEFT JOIN page_rows r ON 1 = 1
 ORDER BY r.days_until_stockout, r.shortfall DESC, r.product_id, r.warehouse_id
@@ -204,6 +232,7 @@ def low_stock_query(
     days: int = 30,
     warehouse_id: int | None = None,
     product_type_id: int | None = None,
+    product_ids: list[int] | None = None,
     limit: int | None = None,
     offset: int = 0,
 ) -> tuple[str, dict]:
@@ -220,9 +249,12 @@ def low_stock_query(
         "limit": BIGINT_MAX if limit is None else limit,
         "offset": offset,
     }
+    if product_ids is not None:
+        params.update({f"product_{i}": pid for i, pid in enumerate(product_ids)})
     sql = _low_stock_sql(
         warehouse_filter=warehouse_id is not None,
         product_type_filter=product_type_id is not None,
+        product_count=None if product_ids is None else len(product_ids),
     )
     return sql, params
 
@@ -234,6 +266,7 @@ def low_stock_alerts(
     days: int = 30,
     warehouse_id: int | None = None,
     product_type_id: int | None = None,
+    product_ids: list[int] | None = None,
     limit: int | None = None,
     offset: int = 0,
 ) -> LowStockPage:
@@ -247,6 +280,7 @@ def low_stock_alerts(
         days=days,
         warehouse_id=warehouse_id,
         product_type_id=product_type_id,
+        product_ids=product_ids,
         limit=limit,
         offset=offset,
     )
@@ -274,6 +308,9 @@ def low_stock_alerts(
             },
             "units_sold": int(units_sold),
             "lead_time_days": lead_time_days,
+            "on_order": int(on_order or 0),
+            "on_draft": int(on_draft or 0),
+            "next_expected_date": None if next_expected is None else str(next_expected),
         }
         for (
             _total,
@@ -290,6 +327,9 @@ def low_stock_alerts(
             supplier_name,
             supplier_contact_email,
             lead_time_days,
+            on_order,
+            on_draft,
+            next_expected,
         ) in records
         if product_id is not None  # a lone total row: the page is empty
     ]

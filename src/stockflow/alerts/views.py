@@ -11,25 +11,6 @@ from stockflow.tenancy.models import Role
 from stockflow.tenancy.scoping import TenantAPIView
 
 
-def add_forecast(rows: list[selectors.LowStockRow], *, window_days: int, cover_days: int):
-    """Complete the selector's rows into the response's alerts, in place: the average daily
-    rate and the suggested reorder quantity, exact (see ``alerts.forecast``). This runs once
-    per alert, so it stays a plain loop over plain dicts."""
-    rate_text = forecast.average_daily_sales_text
-    reorder = forecast.suggested_reorder_quantity
-    for row in rows:
-        units_sold = row["units_sold"]
-        row["avg_daily_sales"] = rate_text(units_sold=units_sold, days=window_days)
-        row["suggested_reorder_quantity"] = reorder(
-            current_stock=row["current_stock"],
-            units_sold=units_sold,
-            days=window_days,
-            lead_time_days=row["lead_time_days"] or 0,
-            cover_days=cover_days,
-        )
-    return rows
-
-
 class LowStockAlertsView(TenantAPIView):
     """Products running low in each warehouse of the company, most urgent first.
 
@@ -68,7 +49,7 @@ class LowStockAlertsView(TenantAPIView):
             limit=params.get("limit"),
             offset=params["offset"],
         )
-        alerts = add_forecast(
+        alerts = forecast.complete_rows(
             page.rows, window_days=params["days"], cover_days=params["cover_days"]
         )
         return Response(

@@ -30,6 +30,7 @@ class ReferenceType(models.TextChoices):
     PRODUCT = "product", "Product creation"
     SALE = "sale", "Sale"
     MOVEMENT = "movement", "Stock movement"
+    PURCHASE_ORDER = "purchase_order", "Purchase order"
 
 
 class StockLevel(models.Model):

@@ -292,6 +292,13 @@ class StockLevelSerializer(serializers.Serializer):
         help_text="The product's threshold, else its product type's.",
     )
     below_threshold = serializers.BooleanField()
+    on_order = serializers.IntegerField(
+        help_text="Units still to come on ordered or partly received purchase orders."
+    )
+    on_draft = serializers.IntegerField(help_text="Units on draft purchase orders.")
+    next_expected_date = serializers.DateField(
+        allow_null=True, help_text="Earliest expected date of a purchase order still to come."
+    )
     updated_at = serializers.DateTimeField()
 
 
@@ -303,6 +310,13 @@ class WarehouseStockSerializer(serializers.Serializer):
     stock_level_id = serializers.IntegerField(allow_null=True)
     quantity = serializers.IntegerField(
         help_text="Units in stock; for a bundle, the bundles its components' stock can make."
+    )
+    on_order = serializers.IntegerField(
+        help_text="Units still to come on ordered or partly received purchase orders."
+    )
+    on_draft = serializers.IntegerField(help_text="Units on draft purchase orders.")
+    next_expected_date = serializers.DateField(
+        allow_null=True, help_text="Earliest expected date of a purchase order still to come."
     )
 
 

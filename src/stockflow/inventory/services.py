@@ -80,9 +80,10 @@ class LevelChange:
 
 @dataclass
 class StockOperationResult:
-    """What an operation wrote: its document (a Sale or a StockMovement) and ledger entries."""
+    """What an operation wrote: its document (a Sale or a StockMovement; None when the
+    document is the caller's, e.g. a purchase order) and ledger entries."""
 
-    document: Sale | StockMovement
+    document: Sale | StockMovement | None
     ledger_entries: list[LedgerEntry]
 
 
@@ -284,6 +285,44 @@ def receive_stock(
         )
 
     return _run_locked(changes, write)
+
+
+def receive_stock_lines(
+    *,
+    warehouse: Warehouse,
+    lines: Sequence[tuple[Product, int]],
+    reference_type: str,
+    reference_id: int,
+    actor=None,
+    note: str = "",
+) -> list[LedgerEntry]:
+    """Goods in against a document (a purchase order): add each line's units to its
+    product's stock in the warehouse, writing one ``receipt`` ledger entry per line that
+    refers to the document (no movement of its own: the document is the record).
+
+    Every level is locked in one statement (``_run_locked``); create missing levels before
+    the transaction (``levels.prepare_receipt_lines``). One line per product."""
+    changes = []
+    for product, quantity in lines:
+        check_can_hold_stock(product, warehouse)
+        _check_quantity(quantity)
+        changes.append(LevelChange((product.id, warehouse.id), quantity, LedgerReason.RECEIPT))
+    if not changes:
+        return []
+
+    def write(levels: dict[LevelKey, LockedLevel]) -> StockOperationResult:
+        entries = _apply_changes(
+            changes,
+            company_id=warehouse.company_id,
+            reference_type=reference_type,
+            reference_id=reference_id,
+            actor=actor,
+            note=note,
+            levels=levels,
+        )
+        return StockOperationResult(None, entries)
+
+    return _run_locked(changes, write).ledger_entries
 
 
 def adjust_stock(

@@ -115,6 +115,7 @@ def _line_rows(
 ) -> list[PurchaseOrderLine]:
     """The line rows of ``order``, unit costs defaulting to the supplier link's; a 400 on
     ``lines`` naming the line at fault."""
+    # Keyed by the line's index, as DRF reports the errors of a nested list.
     errors: dict[str, dict[str, list[str]]] = {}
     seen: set[int] = set()
     for index, line in enumerate(lines):
@@ -122,11 +123,13 @@ def _line_rows(
         if product.company_id != order.company_id:
             errors[str(index)] = {"product_id": ["Not found."]}
         elif product.is_bundle:
-            errors[str(index)] = {"product_id": ["A bundle is not bought: order its components."]}
+            errors[str(index)] = {
+                "product_id": ["A bundle is not bought: order its components."]
+            }
         elif product.id in seen:
             errors[str(index)] = {"product_id": ["Already on another line of this order."]}
         seen.add(product.id)
-    if errors:
+    if any(errors):
         raise ValidationError({field: errors})
     costs = dict(
         ProductSupplier.objects.filter(

@@ -123,9 +123,7 @@ def _line_rows(
         if product.company_id != order.company_id:
             errors[str(index)] = {"product_id": ["Not found."]}
         elif product.is_bundle:
-            errors[str(index)] = {
-                "product_id": ["A bundle is not bought: order its components."]
-            }
+            errors[str(index)] = {"product_id": ["A bundle is not bought: order its components."]}
         elif product.id in seen:
             errors[str(index)] = {"product_id": ["Already on another line of this order."]}
         seen.add(product.id)

@@ -7,7 +7,7 @@ import pytest
 
 from stockflow.purchasing import services
 from stockflow.purchasing.models import PurchaseOrder
-from tests.alerts.conftest import Shop, fetch_report, other_shop, shop  # noqa: F401
+from tests.alerts.conftest import fetch_report, other_shop, shop  # noqa: F401
 
 ORDERS = "/api/purchase-orders"
 
@@ -41,7 +41,7 @@ def receive(order: PurchaseOrder, quantities: dict) -> PurchaseOrder:
 
 
 @pytest.fixture
-def goods(shop):
+def goods(shop):  # noqa: F811
     """A warehouse, a supplier and two products it sells (costs 2.5000 and 0.3333)."""
     warehouse = shop.warehouse("Main")
     warehouse.address = "1 Dock Road\nPortsmouth"

@@ -62,7 +62,7 @@ def test_drafts_grouped_by_supplier_and_warehouse(tenant_a, alerting):
 
 
 def test_a_second_call_creates_nothing(tenant_a, alerting):
-    north, *_, products = alerting
+    _north, *_, _products = alerting
     tenant_a.admin.post(url(tenant_a.company.pk), {}, format="json")
     count = PurchaseOrder.objects.count()
     again = tenant_a.admin.post(url(tenant_a.company.pk), {}, format="json").json()
@@ -72,7 +72,7 @@ def test_a_second_call_creates_nothing(tenant_a, alerting):
 
 
 def test_filters(tenant_a, alerting):
-    north, south, acme, globex, products = alerting
+    _north, south, _acme, _globex, products = alerting
     body = tenant_a.admin.post(
         url(tenant_a.company.pk), {"warehouse_id": south.pk}, format="json"
     ).json()

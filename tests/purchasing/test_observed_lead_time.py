@@ -58,7 +58,7 @@ def test_a_partial_receipt_is_not_observed(goods):
     [(7, None, 0, 7), (7, 20, 2, 7), (7, 20, 3, 20), (7, 0, 5, 0)],
 )
 def test_the_rule_in_python_and_sql_agree(goods, configured, observed, orders, expected):
-    warehouse, supplier, mug, _ = goods
+    _warehouse, supplier, mug, _ = goods
     ProductSupplier.objects.filter(product=mug).update(
         lead_time_days=configured, observed_lead_time_days=observed, observed_orders=orders
     )

@@ -103,7 +103,7 @@ def test_without_supplier_the_lead_time_is_zero(shop, fetch_report):
 
 
 def test_the_observed_lead_time_replaces_the_configured_one_from_3_orders(low, fetch_report):
-    warehouse, product, supplier = low
+    _warehouse, product, supplier = low
     link = ProductSupplier.objects.get(product=product, supplier=supplier)
     link.observed_lead_time_days, link.observed_orders = 37, 2
     link.save()

@@ -37,6 +37,8 @@ from stockflow.catalog.models import (
 from stockflow.inventory import catalog_stock
 from stockflow.inventory import services as inventory
 from stockflow.inventory.models import LedgerEntry, Sale, StockLevel, StockMovement
+from stockflow.purchasing import services as purchasing
+from stockflow.purchasing.models import PurchaseOrder, PurchaseOrderCounter, PurchaseOrderLine
 from stockflow.tenancy.models import ApiToken, Company, Membership, Role
 from tests.factories import Tenant
 
@@ -106,6 +108,16 @@ class Shop:
     transfer: StockMovement
     ledger_entry: LedgerEntry
     idempotency_key: IdempotencyKey
+    order: PurchaseOrder  # ordered, partly received
+    draft: PurchaseOrder
+
+    def order_line(self, order: PurchaseOrder | None = None) -> PurchaseOrderLine:
+        return (order or self.order).lines.order_by("id").first()
+
+    def new_order(self, status: str = "draft") -> PurchaseOrder:
+        """A fresh order of the mug and the coffee, in ``status`` (draft, ordered or
+        partially_received)."""
+        return new_order(self.supplier, self.main, self.mug, self.coffee, status)
 
     @property
     def company(self) -> Company:
@@ -116,6 +128,24 @@ class Shop:
 
     def token(self, role: str) -> ApiToken:
         return ApiToken.objects.filter(user=self.tenant.users[role]).latest("id")
+
+
+def new_order(supplier, warehouse, mug, coffee, status: str = "draft") -> PurchaseOrder:
+    order = purchasing.create_order(
+        supplier=supplier,
+        warehouse=warehouse,
+        lines=[
+            purchasing.LineInput(mug, 10, Decimal("1.2500")),
+            purchasing.LineInput(coffee, 5, Decimal("3.0000")),
+        ],
+        notes="standing order",
+    )
+    if status != "draft":
+        order = purchasing.place_order(order)
+    if status == "partially_received":
+        line = order.lines.order_by("id").first()
+        order = purchasing.receive_order(order, [purchasing.ReceiptLine(line.pk, 4)])
+    return order
 
 
 def build_shop(tenant: Tenant, marker: str) -> Shop:
@@ -168,6 +198,8 @@ def build_shop(tenant: Tenant, marker: str) -> Shop:
         status_code=201,
         response_body="{}",
     )
+    order = new_order(supplier, main, mug, coffee, "partially_received")
+    draft = new_order(supplier, main, mug, coffee)
     return Shop(
         tenant=tenant,
         marker=marker,
@@ -186,6 +218,8 @@ def build_shop(tenant: Tenant, marker: str) -> Shop:
         transfer=transfer,
         ledger_entry=LedgerEntry.objects.filter(company=company).latest("id"),
         idempotency_key=idempotency_key,
+        order=order,
+        draft=draft,
     )
 
 
@@ -232,6 +266,9 @@ def assert_tables_covered() -> None:
         Sale,
         StockMovement,
         IdempotencyKey,
+        PurchaseOrderCounter,
+        PurchaseOrder,
+        PurchaseOrderLine,
     }
     assert expected <= set(tenant_models())
 

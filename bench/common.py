@@ -22,6 +22,10 @@ SERVER_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/
 # Only a local server is ever loaded or driven by these scripts.
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
+# Database names are "<prefix>_<size>": a distinct prefix keeps two checkouts measuring on one
+# server from loading into each other's databases.
+DATABASE_PREFIX = os.environ.get("BENCH_DB_PREFIX", "sf_bench")
+
 # A fixed key for the benchmark servers only: they listen on 127.0.0.1 and serve bench data.
 BENCH_SECRET_KEY = "stockflow-bench-only-secret-key-not-for-production-0123456789"
 
@@ -35,11 +39,13 @@ def database_url(size: str) -> str:
     parts = urlsplit(SERVER_URL)
     if parts.hostname not in LOCAL_HOSTS:
         raise SystemExit(f"BENCH_PG_URL must point to a local server, not {parts.hostname!r}")
-    return urlunsplit(parts._replace(path=f"/sf_bench_{size.lower()}"))
+    return urlunsplit(parts._replace(path=f"/{database_name(size)}"))
 
 
 def database_name(size: str) -> str:
-    return f"sf_bench_{size.lower()}"
+    if not DATABASE_PREFIX.replace("_", "").isalnum():
+        raise SystemExit(f"BENCH_DB_PREFIX must be letters, digits and _, not {DATABASE_PREFIX!r}")
+    return f"{DATABASE_PREFIX}_{size.lower()}"
 
 
 def libpq_url(url: str) -> str:

@@ -115,7 +115,7 @@ class ProductSupplier(models.Model):
     # days from ordered to received over the last received orders of the product (rounded
     # up), and how many orders that average covers (at most OBSERVED_ORDERS_WINDOW).
     observed_lead_time_days = models.PositiveIntegerField(null=True, blank=True, editable=False)
-    observed_orders = models.PositiveIntegerField(default=0, editable=False)
+    observed_orders = models.PositiveIntegerField(default=0, db_default=0, editable=False)
     is_primary = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 

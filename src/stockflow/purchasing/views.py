@@ -17,8 +17,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from stockflow.alerts import forecast
-from stockflow.alerts import selectors as alert_selectors
+from stockflow.alerts.report import low_stock_report
 from stockflow.api.idempotency import run_idempotent
 from stockflow.api.schema import IDEMPOTENCY_PARAMETER
 from stockflow.inventory import levels
@@ -243,17 +242,15 @@ class PurchaseOrdersFromAlertsView(TenantAPIView):
 
     def _create(self, company_id: int, params: dict, actor) -> Response:
         def compute_alerts() -> list[dict]:
-            page = alert_selectors.low_stock_alerts(
+            return low_stock_report(
                 company_id=company_id,
                 now=timezone.now(),
                 days=params["days"],
+                cover_days=params["cover_days"],
                 warehouse_id=params.get("warehouse_id"),
                 product_type_id=params.get("product_type_id"),
                 product_ids=params.get("product_ids"),
-            )
-            return forecast.complete_rows(
-                page.rows, window_days=params["days"], cover_days=params["cover_days"]
-            )
+            ).rows
 
         result = services.create_orders_from_alerts(
             company_id=company_id, compute_alerts=compute_alerts, actor=actor

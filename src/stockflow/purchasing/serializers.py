@@ -46,7 +46,7 @@ def unit_cost_field(**kwargs) -> MoneyField:
     )
 
 
-class LineInputSerializer(serializers.Serializer):
+class PurchaseOrderLineInput(serializers.Serializer):
     product_id = TenantRelatedField(queryset=Product.objects.all(), role=Role.VIEWER)
     quantity = serializers.IntegerField(min_value=1, max_value=MAX_ORDER_QUANTITY)
     unit_cost = unit_cost_field(
@@ -68,7 +68,7 @@ class PurchaseOrderInput(serializers.Serializer):
     notes = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=MAX_NOTES_LENGTH
     )
-    lines = LineInputSerializer(many=True, required=False, default=list, max_length=MAX_LINES)
+    lines = PurchaseOrderLineInput(many=True, required=False, default=list, max_length=MAX_LINES)
 
     def validate(self, attrs):
         if attrs["supplier_id"].company_id != attrs["warehouse_id"].company_id:
@@ -89,7 +89,7 @@ class PurchaseOrderUpdateInput(serializers.Serializer):
     )
     expected_date = serializers.DateField(required=False, allow_null=True)
     notes = serializers.CharField(required=False, allow_blank=True, max_length=MAX_NOTES_LENGTH)
-    lines = LineInputSerializer(many=True, required=False, max_length=MAX_LINES)
+    lines = PurchaseOrderLineInput(many=True, required=False, max_length=MAX_LINES)
 
 
 class OrderActionInput(serializers.Serializer):
@@ -101,13 +101,13 @@ class OrderActionInput(serializers.Serializer):
     )
 
 
-class ReceiptLineInput(serializers.Serializer):
+class OrderReceiptLineInput(serializers.Serializer):
     line_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
     quantity = serializers.IntegerField(min_value=1, max_value=MAX_ORDER_QUANTITY)
 
 
-class ReceiptInput(serializers.Serializer):
-    lines = ReceiptLineInput(many=True, min_length=1, max_length=MAX_LINES)
+class OrderReceiptInput(serializers.Serializer):
+    lines = OrderReceiptLineInput(many=True, min_length=1, max_length=MAX_LINES)
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
 
     def receipt_lines(self) -> list[ReceiptLine]:

@@ -31,7 +31,7 @@ from stockflow.purchasing.serializers import (
     PurchaseOrderInput,
     PurchaseOrderSerializer,
     PurchaseOrderUpdateInput,
-    ReceiptInput,
+    OrderReceiptInput,
 )
 from stockflow.tenancy.models import Role
 from stockflow.tenancy.scoping import TenantAPIView, TenantViewSet
@@ -139,7 +139,7 @@ class PurchaseOrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Ten
         return Response(order_body(services.close_order(self.get_object())))
 
     @extend_schema(
-        request=ReceiptInput,
+        request=OrderReceiptInput,
         parameters=[IDEMPOTENCY_PARAMETER],
         responses={
             201: PurchaseOrderSerializer,
@@ -156,7 +156,7 @@ class PurchaseOrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Ten
         """Receive units against the order, line by line (partial quantities allowed), in
         one transaction: ledger ``receipt`` entries referring to the order."""
         order = self.get_object()
-        serializer = ReceiptInput(data=request.data)
+        serializer = OrderReceiptInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         lines = serializer.receipt_lines()
         product_ids = PurchaseOrderLine.objects.filter(

@@ -22,10 +22,6 @@ SERVER_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/
 # Only a local server is ever loaded or driven by these scripts.
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
-# Database names are "<prefix>_<size>": a distinct prefix keeps two checkouts measuring on one
-# server from loading into each other's databases.
-DATABASE_PREFIX = os.environ.get("BENCH_DB_PREFIX", "sf_bench")
-
 # A fixed key for the benchmark servers only: they listen on 127.0.0.1 and serve bench data.
 BENCH_SECRET_KEY = "stockflow-bench-only-secret-key-not-for-production-0123456789"
 
@@ -33,6 +29,10 @@ BENCH_SECRET_KEY = "stockflow-bench-only-secret-key-not-for-production-012345678
 def emit(**fields) -> None:
     """Print one figure (or event) as a JSON line, flushed at once."""
     print(json.dumps(fields, default=str), flush=True)
+
+
+# Databases are named <prefix>_<size>; BENCH_DB_PREFIX gives a checkout its own databases.
+DB_PREFIX = os.environ.get("BENCH_DB_PREFIX", "sf_bench")
 
 
 def database_url(size: str) -> str:
@@ -43,9 +43,7 @@ def database_url(size: str) -> str:
 
 
 def database_name(size: str) -> str:
-    if not DATABASE_PREFIX.replace("_", "").isalnum():
-        raise SystemExit(f"BENCH_DB_PREFIX must be letters, digits and _, not {DATABASE_PREFIX!r}")
-    return f"{DATABASE_PREFIX}_{size.lower()}"
+    return f"{DB_PREFIX}_{size.lower()}"
 
 
 def libpq_url(url: str) -> str:

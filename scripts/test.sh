@@ -13,6 +13,23 @@ PYTEST_ARGS=("$@")
 echo "== ruff check"
 $BIN/ruff check .
 
+# The web journeys (tests/web/test_browser.py) drive the distribution's Chromium; browsers are
+# never downloaded. Installed here when missing and running as root; under CI=true a run
+# without it fails (the journeys would otherwise be skipped).
+CHROMIUM="${STOCKFLOW_CHROMIUM:-/usr/bin/chromium}"
+if [ ! -x "$CHROMIUM" ] && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+  echo "== installing Chromium for the browser tests (apt-get install -y chromium)"
+  apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null || true
+fi
+if [ ! -x "$CHROMIUM" ]; then
+  if [ "${CI:-}" = "true" ]; then
+    echo "FAIL: Chromium ($CHROMIUM) is missing and could not be installed; CI runs the browser tests." >&2
+    exit 1
+  fi
+  echo "WARNING: no Chromium at $CHROMIUM: the browser journeys are skipped." >&2
+  echo "         Install it with: sudo apt-get install -y chromium" >&2
+fi
+
 echo "== test suite on SQLite"
 env -u DATABASE_URL $BIN/pytest -q -p no:cacheprovider "${PYTEST_ARGS[@]}"
 
@@ -65,6 +82,6 @@ if [ -z "$pg_url" ]; then
   exit 0
 fi
 
-echo "== test suite on PostgreSQL"
+echo "== test suite on PostgreSQL (the browser journeys ran on SQLite)"
 STOCKFLOW_REQUIRE_POSTGRES=1 DATABASE_URL="$pg_url" \
-  $BIN/pytest -q -p no:cacheprovider "${PYTEST_ARGS[@]}"
+  $BIN/pytest -q -p no:cacheprovider -m "not browser" "${PYTEST_ARGS[@]}"

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_htmx",
     "stockflow.api",
     "stockflow.tenancy",
     "stockflow.catalog",
@@ -68,6 +69,7 @@ INSTALLED_APPS = [
     "stockflow.alerts",
     "stockflow.purchasing",
     "stockflow.demo",
+    "stockflow.web",
 ]
 
 MIDDLEWARE = [
@@ -75,12 +77,14 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "stockflow.api.middleware.ApiErrorMiddleware",
     "stockflow.api.middleware.ApiBodySizeLimitMiddleware",
+    "stockflow.web.middleware.WebErrorPageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
 ]
 
 ROOT_URLCONF = "stockflow.urls"
@@ -97,6 +101,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
+            "builtins": ["stockflow.web.templatetags.web"],
         },
     },
 ]
@@ -141,6 +146,12 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = DEBUG or "PYTEST_VERSION" in os.environ
 if WHITENOISE_USE_FINDERS:
     STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+
+# The web app (stockflow.web): session login, its own error pages outside /api/.
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:home"
+LOGOUT_REDIRECT_URL = "web:login"
+CSRF_FAILURE_VIEW = "stockflow.web.views.errors.csrf_failure"
 
 # Request bodies: stock and catalog payloads are small; anything larger is refused early.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("STOCKFLOW_MAX_BODY_BYTES", 1024 * 1024)

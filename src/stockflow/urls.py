@@ -32,4 +32,11 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api-auth/", include("rest_framework.urls")),
     path("api/", include(api_patterns)),
+    # The web app for people; its error pages answer outside /api/.
+    path("", include("stockflow.web.urls")),
 ]
+
+handler400 = "stockflow.web.views.errors.bad_request"
+handler403 = "stockflow.web.views.errors.permission_denied"
+handler404 = "stockflow.web.views.errors.page_not_found"
+handler500 = "stockflow.web.views.errors.server_error"

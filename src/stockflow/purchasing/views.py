@@ -28,10 +28,10 @@ from stockflow.purchasing.serializers import (
     FromAlertsInput,
     FromAlertsResultSerializer,
     OrderActionInput,
+    OrderReceiptInput,
     PurchaseOrderInput,
     PurchaseOrderSerializer,
     PurchaseOrderUpdateInput,
-    OrderReceiptInput,
 )
 from stockflow.tenancy.models import Role
 from stockflow.tenancy.scoping import TenantAPIView, TenantViewSet

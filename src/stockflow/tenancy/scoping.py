@@ -14,13 +14,22 @@ Auditing isolation means reading this file:
 * ``TenantRelatedField`` resolves ids in request bodies within the caller's companies, so an
   id of another tenant is indistinguishable from an id that does not exist.
 
+* ``TenantPageMixin`` is the same rule for the web pages (``stockflow.web``): the company
+  named by the page's URL must be one of the caller's (else 404), the role is checked per
+  method (else 403), and objects are read through ``scoped``/``scoped_object``, which filter
+  by that company.
+
 ``tests/security`` checks that every API view derives from these classes.
 """
 
 from __future__ import annotations
 
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import PermissionDenied as PagePermissionDenied
 from django.db.models import Model, QuerySet
+from django.http import Http404
+from django.shortcuts import get_object_or_404
 from rest_framework import exceptions, serializers, viewsets
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
@@ -224,3 +233,50 @@ class TenantRelatedField(serializers.PrimaryKeyRelatedField):
             if self.not_found == "404":
                 raise exceptions.NotFound(f"{self.field_name} {pk} not found.") from None
             self.fail("does_not_exist", pk_value=pk)
+
+
+class TenantPageMixin:
+    """Base of every web page of a company (a Django class-based view whose URL carries
+    ``company_id``).
+
+    ``dispatch`` sends an anonymous caller to the login page, loads the caller's memberships
+    once (with the company names, for the company switcher) into the request's
+    ``TenantScope``, and then answers 404 if the caller is not a member of the URL's company,
+    exactly like a company that does not exist, and 403 (Django's ``PermissionDenied``) if
+    the role is below ``read_role`` for GET/HEAD or ``write_role`` for any other method.
+    Views read through ``scoped(queryset)``, which keeps the rows of the page's company, and
+    ``scoped_object(queryset, pk=...)``, which is 404 for another company's object."""
+
+    read_role: str = Role.VIEWER
+    write_role: str = Role.ADMIN
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        self.memberships = list(
+            Membership.objects.filter(user=request.user)
+            .select_related("company")
+            .order_by("company__name", "company_id")
+        )
+        self.tenant = TenantScope(request.user, {m.company_id: m.role for m in self.memberships})
+        request._tenant_scope = self.tenant
+        self.company_id = int(kwargs["company_id"])
+        self.role = self.tenant.role_in(self.company_id)
+        if self.role is None:
+            raise Http404("No such company.")
+        needed = self.read_role if request.method in SAFE_METHODS else self.write_role
+        if not self.tenant.can(self.company_id, needed):
+            raise PagePermissionDenied(
+                f"Your role in this company does not allow this action (needs {needed})."
+            )
+        self.company = next(m.company for m in self.memberships if m.company_id == self.company_id)
+        return super().dispatch(request, *args, **kwargs)
+
+    def can(self, min_role: str) -> bool:
+        return self.tenant.can(self.company_id, min_role)
+
+    def scoped(self, queryset: QuerySet, field: str = "company_id") -> QuerySet:
+        return queryset.filter(**{field: self.company_id})
+
+    def scoped_object(self, queryset: QuerySet, field: str = "company_id", **lookup) -> Model:
+        return get_object_or_404(self.scoped(queryset, field), **lookup)

@@ -323,7 +323,10 @@ class Command(BaseCommand):
         warehouse = Warehouse.objects.filter(company=company).order_by("id").first()
         base = f"http://127.0.0.1:{port}"
         auth = f'-H "Authorization: Bearer {token}"'
-        self.stdout.write(self.style.SUCCESS(f"\nDemo user: {DEMO_USERNAME} / {DEMO_PASSWORD}"))
+        self.stdout.write(self.style.SUCCESS(f"\nWeb app: {base}/"))
+        self.stdout.write(
+            self.style.SUCCESS(f"Demo login (web app): {DEMO_USERNAME} / {DEMO_PASSWORD}")
+        )
         self.stdout.write(self.style.SUCCESS(f"Demo token: {token}\n"))
         self.stdout.write("Try:")
         self.stdout.write(f"  export TOKEN={token}")

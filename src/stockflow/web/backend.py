@@ -1,0 +1,317 @@
+"""The web app's one door to the rest of StockFlow.
+
+Every service, selector and API serializer of the other apps that a page uses is called from
+this module and nowhere else in ``stockflow.web``: when one of them moves or is renamed, this
+is the file to change. Each write validates with the API's serializer, then goes through the
+API's service, so a page and an endpoint cannot disagree; each raises the same exceptions as
+the API (``ValidationError``, ``Conflict``...), which ``forms.Form.add_errors`` shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from types import SimpleNamespace
+from typing import Any
+
+from django.utils import timezone
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.response import Response
+
+from stockflow.alerts.report import low_stock_report as alerts_report
+from stockflow.alerts.serializers import LowStockQuerySerializer
+from stockflow.api.idempotency import HEADER as IDEMPOTENCY_HEADER
+from stockflow.api.idempotency import REPLAY_HEADER, run_idempotent
+from stockflow.api.throttling import LoginRateThrottle
+from stockflow.catalog import selectors as catalog_selectors
+from stockflow.catalog import services as catalog_services
+from stockflow.catalog.filters import ProductFilter
+from stockflow.catalog.models import Product, ProductType, Supplier, Warehouse
+from stockflow.catalog.serializers import (
+    ProductCreateSerializer,
+    ProductSerializer,
+    ProductTypeSerializer,
+    SupplierSerializer,
+    WarehouseSerializer,
+)
+from stockflow.inventory import selectors as inventory_selectors
+from stockflow.inventory import services as inventory_services
+from stockflow.inventory.serializers import AdjustmentInput, ReceiptInput, SaleInput, TransferInput
+from stockflow.tenancy import services as tenancy_services
+from stockflow.tenancy.models import ApiToken, Membership, Role
+from stockflow.tenancy.scoping import TenantScope
+from stockflow.tenancy.serializers import (
+    AddMemberSerializer,
+    MemberSerializer,
+    ObtainTokenSerializer,
+)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who submits a form, for which company: what the serializers' context needs."""
+
+    user: Any
+    tenant: TenantScope
+    company_id: int
+
+    def context(self, role: str) -> dict:
+        return {"tenant": self.tenant, "required_role": role}
+
+
+def _validated(serializer_class, data, *, context: dict, instance=None, partial=False) -> dict:
+    serializer = serializer_class(instance, data=data, context=context, partial=partial)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+# --- at most once per form: the API's Idempotency-Key mechanism ---------------------------
+
+
+@dataclass(frozen=True)
+class _FormRequest:
+    """What ``api.idempotency.run_idempotent`` reads of a request, for a form POST: the key
+    is the form's hidden field, the body the form's fields."""
+
+    method: str
+    path: str
+    data: Mapping
+    headers: Mapping
+
+
+def run_once(
+    *, path: str, company_id: int, key: str, body: Mapping, operation: Callable[[], dict]
+) -> tuple[dict, bool]:
+    """Run ``operation`` at most once per (company, key), in one transaction, exactly as the
+    API does for a request with an ``Idempotency-Key``. Returns its result (the stored one
+    for a resubmit) and whether it was a resubmit."""
+    request = _FormRequest("POST", path, dict(body), {IDEMPOTENCY_HEADER: key})
+    response = run_idempotent(request, company_id, lambda: Response(operation(), status=201))
+    return response.data, REPLAY_HEADER in response.headers
+
+
+# --- login --------------------------------------------------------------------------------
+
+
+def login_attempt_allowed(request) -> tuple[bool, float | None]:
+    """The API's login throttle (attempts per client address and username) for the login
+    form: whether this attempt may go on, and else how many seconds to wait."""
+    throttle = LoginRateThrottle()
+    # What the throttle reads of a request: the username sent and the client's address.
+    attempt = SimpleNamespace(data=request.POST, META=request.META, headers=request.headers)
+    allowed = throttle.allow_request(attempt, None)
+    return allowed, None if allowed else throttle.wait()
+
+
+# --- reads ----------------------------------------------------------------------------------
+
+
+def low_stock_report(
+    *, company_id: int, query: Mapping[str, str], limit: int | None, offset: int = 0
+) -> tuple[list[dict], int, dict, datetime]:
+    """The low-stock report as the API gives it (selector rows plus forecast figures): its
+    rows, the total, the validated parameters, and the end of the sales window."""
+    params = _validated(LowStockQuerySerializer, dict(query), context={})
+    as_of = timezone.now()
+    page = alerts_report(
+        company_id=company_id,
+        now=as_of,
+        days=params["days"],
+        cover_days=params["cover_days"],
+        warehouse_id=params.get("warehouse_id"),
+        product_type_id=params.get("product_type_id"),
+        limit=limit,
+        offset=offset,
+    )
+    rows = page.rows
+    return rows, page.total, params, as_of
+
+
+def product_search(query: Mapping, queryset) -> ProductFilter:
+    """The API's product filters (``q`` for name or SKU, type, status...) over ``queryset``."""
+    return ProductFilter(data=query, queryset=queryset)
+
+
+def product_stock(product: Product) -> dict:
+    return inventory_selectors.product_stock(product)
+
+
+def bundle_availability(bundle_ids: list[int]) -> dict[int, list[dict[str, int]]]:
+    return catalog_selectors.bundle_availability(bundle_ids)
+
+
+def products_for_display(queryset):
+    return catalog_selectors.products_for_display(queryset)
+
+
+# --- catalog ------------------------------------------------------------------------------
+
+
+def create_product(caller: Caller, post: Mapping, *, key: str, body: Mapping, path: str) -> int:
+    data = _validated(ProductCreateSerializer, post, context=caller.context(Role.ADMIN))
+    if data["company_id"] != caller.company_id:
+        raise NotFound("warehouse_id not found.")
+
+    def create() -> dict:
+        product = catalog_services.create_product(actor=caller.user, **data)
+        return {"id": product.pk}
+
+    result, _ = run_once(
+        path=path, company_id=caller.company_id, key=key, body=body, operation=create
+    )
+    return result["id"]
+
+
+def update_product(caller: Caller, product: Product, post: Mapping) -> Product:
+    data = _validated(
+        ProductSerializer, post, context=caller.context(Role.ADMIN), instance=product, partial=True
+    )
+    return catalog_services.update_product(product, **data)
+
+
+# (serializer, create service, update service) of the plain catalog resources
+_RESOURCES = {
+    Warehouse: (
+        WarehouseSerializer,
+        catalog_services.create_warehouse,
+        catalog_services.update_warehouse,
+    ),
+    Supplier: (
+        SupplierSerializer,
+        catalog_services.create_supplier,
+        catalog_services.update_supplier,
+    ),
+    ProductType: (
+        ProductTypeSerializer,
+        catalog_services.create_product_type,
+        catalog_services.update_product_type,
+    ),
+}
+
+
+def save_resource(caller: Caller, model, post: Mapping, instance=None):
+    """Create (``instance`` None) or change a warehouse, supplier or product type."""
+    serializer_class, create, update = _RESOURCES[model]
+    context = caller.context(Role.ADMIN)
+    if instance is None:
+        post = post.copy()
+        post["company_id"] = str(caller.company_id)
+        return create(**_validated(serializer_class, post, context=context))
+    data = _validated(serializer_class, post, context=context, instance=instance, partial=True)
+    return update(instance, **data)
+
+
+# --- stock operations -----------------------------------------------------------------------
+
+
+def _receive(data: dict, actor):
+    return inventory_services.receive_stock(
+        product=data["product_id"],
+        warehouse=data["warehouse_id"],
+        quantity=data["quantity"],
+        external_reference=data["reference"],
+        note=data["note"],
+        actor=actor,
+    )
+
+
+def _adjust(data: dict, actor):
+    return inventory_services.adjust_stock(
+        product=data["product_id"],
+        warehouse=data["warehouse_id"],
+        reason=data["reason"],
+        change=data.get("change"),
+        counted_quantity=data.get("counted_quantity"),
+        note=data["note"],
+        actor=actor,
+    )
+
+
+def _transfer(data: dict, actor):
+    return inventory_services.transfer_stock(
+        product=data["product_id"],
+        from_warehouse=data["from_warehouse_id"],
+        to_warehouse=data["to_warehouse_id"],
+        quantity=data["quantity"],
+        note=data["note"],
+        actor=actor,
+    )
+
+
+def _sell(data: dict, actor):
+    return inventory_services.record_sale(
+        product=data["product_id"],
+        warehouse=data["warehouse_id"],
+        quantity=data["quantity"],
+        unit_price=data.get("unit_price"),
+        actor=actor,
+    )
+
+
+# operation name → (the API's input serializer, the service call)
+STOCK_OPERATIONS = {
+    "receive": (ReceiptInput, _receive),
+    "adjust": (AdjustmentInput, _adjust),
+    "transfer": (TransferInput, _transfer),
+    "sell": (SaleInput, _sell),
+}
+
+
+def run_stock_operation(
+    caller: Caller, operation: str, data: Mapping, *, key: str, body: Mapping, path: str
+) -> tuple[dict, bool]:
+    """Validate with the API's input serializer, then run the service once per form key.
+    Returns ({"product_id", "ledger_entries"}, whether the form was a resubmit)."""
+    serializer_class, perform = STOCK_OPERATIONS[operation]
+    validated = _validated(serializer_class, data, context=caller.context(Role.STAFF))
+    if validated["product_id"].company_id != caller.company_id:
+        raise NotFound("product_id not found.")
+
+    def run() -> dict:
+        result = perform(validated, caller.user)
+        return {
+            "product_id": validated["product_id"].pk,
+            "ledger_entries": len(result.ledger_entries),
+        }
+
+    return run_once(path=path, company_id=caller.company_id, key=key, body=body, operation=run)
+
+
+# --- members and tokens ---------------------------------------------------------------------
+
+
+def add_member(company, post: Mapping) -> Membership:
+    data = _validated(AddMemberSerializer, post, context={})
+    return tenancy_services.add_member(company=company, user=data["username"], role=data["role"])
+
+
+def change_member_role(membership: Membership, post: Mapping) -> Membership:
+    data = _validated(MemberSerializer, post, context={}, instance=membership, partial=True)
+    return tenancy_services.change_member_role(membership, data.get("role", membership.role))
+
+
+def remove_member(membership: Membership) -> None:
+    tenancy_services.remove_member(membership)
+
+
+def issue_token(user, post: Mapping) -> tuple[ApiToken, str]:
+    """A new API token of the user (the clear token is returned once), its name and lifetime
+    checked by the fields of the API's token request."""
+    fields = ObtainTokenSerializer().fields
+    errors, values = {}, {}
+    for name in ("name", "expires_in_days"):
+        raw = post.get(name, "")
+        try:
+            values[name] = fields[name].run_validation(raw if raw != "" else None)
+        except ValidationError as exc:
+            errors[name] = exc.detail
+    if errors:
+        raise ValidationError(errors)
+    days = values["expires_in_days"]
+    expires_at = timezone.now() + timedelta(days=days) if days else None
+    return tenancy_services.issue_token(user=user, name=values["name"] or "", expires_at=expires_at)
+
+
+def revoke_token(token: ApiToken) -> None:
+    tenancy_services.revoke_token(token)

@@ -1,0 +1,51 @@
+from django.urls import path
+
+from stockflow.web.views import account, catalog, products, reports, settings, stock
+
+app_name = "web"
+
+company = "c/<int:company_id>/"
+
+urlpatterns = [
+    path("", account.home, name="home"),
+    path("login/", account.LoginView.as_view(), name="login"),
+    path("logout/", account.LogoutView.as_view(), name="logout"),
+    path("password/", account.PasswordChangeView.as_view(), name="password_change"),
+    path("switch/", account.switch_company, name="switch_company"),
+    path(company, reports.DashboardView.as_view(), name="dashboard"),
+    path(company + "low-stock/", reports.LowStockView.as_view(), name="low_stock"),
+    path(company + "products/", products.ProductListView.as_view(), name="products"),
+    path(company + "products/new/", products.ProductCreateView.as_view(), name="product_new"),
+    path(
+        company + "products/<int:product_id>/",
+        products.ProductDetailView.as_view(),
+        name="product",
+    ),
+    path(
+        company + "products/<int:product_id>/edit/",
+        products.ProductEditView.as_view(),
+        name="product_edit",
+    ),
+    path(
+        company + "stock/<slug:operation>/",
+        stock.StockOperationView.as_view(),
+        name="stock_operation",
+    ),
+    path(company + "settings/members/", settings.MembersView.as_view(), name="members"),
+    path(company + "settings/tokens/", settings.TokensView.as_view(), name="tokens"),
+    path(
+        company + "<slug:kind>/",
+        catalog.ResourceListView.as_view(),
+        name="resources",
+    ),
+    path(
+        company + "<slug:kind>/new/",
+        catalog.ResourceEditView.as_view(),
+        name="resource_new",
+    ),
+    path(
+        company + "<slug:kind>/<int:pk>/edit/",
+        catalog.ResourceEditView.as_view(),
+        name="resource_edit",
+    ),
+]

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from stockflow.catalog import services as catalog
 from stockflow.catalog.models import Product, ProductType, Supplier, Warehouse
+from stockflow.inventory import catalog_stock
 from stockflow.inventory.services import record_sale
 from stockflow.tenancy.models import Company
 
@@ -43,7 +44,7 @@ def build_shop(company: Company, *, sales_days: int = 0, prefix: str = "") -> Sh
     for index, (name, quantity) in enumerate(
         [("Harbor Mug", 40), ("Alpine Mug", 25), ("Velvet Mug", 0)], start=1
     ):
-        product = catalog.create_product(
+        product = catalog_stock.create_product(
             company_id=company.pk,
             name=name,
             sku=f"{prefix}-MUG-{index}",

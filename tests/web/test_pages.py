@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from stockflow.catalog import services as catalog
+from stockflow.inventory import catalog_stock
 from stockflow.inventory.services import record_sale
 from stockflow.tenancy.models import Role
 
@@ -93,7 +93,7 @@ def test_query_count_does_not_grow_with_the_data(name, shop, pages, django_asser
 def add_products_with_sales(shop, count: int) -> None:
     """More products, stock levels below threshold and sales in the shop's company."""
     for index in range(count):
-        product = catalog.create_product(
+        product = catalog_stock.create_product(
             company_id=shop.company.pk,
             name=f"Extra {index}",
             sku=f"EXTRA-{shop.company.pk}-{index}",

@@ -24,7 +24,6 @@ from stockflow.alerts.serializers import LowStockQuerySerializer
 from stockflow.api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from stockflow.api.idempotency import REPLAY_HEADER, run_idempotent
 from stockflow.api.throttling import LoginRateThrottle
-from stockflow.catalog import selectors as catalog_selectors
 from stockflow.catalog import services as catalog_services
 from stockflow.catalog.filters import ProductFilter
 from stockflow.catalog.models import Product, ProductType, Supplier, Warehouse
@@ -35,6 +34,7 @@ from stockflow.catalog.serializers import (
     SupplierSerializer,
     WarehouseSerializer,
 )
+from stockflow.inventory import catalog_stock
 from stockflow.inventory import selectors as inventory_selectors
 from stockflow.inventory import services as inventory_services
 from stockflow.inventory.serializers import AdjustmentInput, ReceiptInput, SaleInput, TransferInput
@@ -138,11 +138,11 @@ def product_stock(product: Product) -> dict:
 
 
 def bundle_availability(bundle_ids: list[int]) -> dict[int, list[dict[str, int]]]:
-    return catalog_selectors.bundle_availability(bundle_ids)
+    return inventory_selectors.bundle_availability(bundle_ids)
 
 
 def products_for_display(queryset):
-    return catalog_selectors.products_for_display(queryset)
+    return inventory_selectors.products_for_display(queryset)
 
 
 # --- catalog ------------------------------------------------------------------------------
@@ -154,7 +154,7 @@ def create_product(caller: Caller, post: Mapping, *, key: str, body: Mapping, pa
         raise NotFound("warehouse_id not found.")
 
     def create() -> dict:
-        product = catalog_services.create_product(actor=caller.user, **data)
+        product = catalog_stock.create_product(actor=caller.user, **data)
         return {"id": product.pk}
 
     result, _ = run_once(
@@ -167,7 +167,7 @@ def update_product(caller: Caller, product: Product, post: Mapping) -> Product:
     data = _validated(
         ProductSerializer, post, context=caller.context(Role.ADMIN), instance=product, partial=True
     )
-    return catalog_services.update_product(product, **data)
+    return catalog_stock.update_product(product, **data)
 
 
 # (serializer, create service, update service) of the plain catalog resources
@@ -185,7 +185,7 @@ _RESOURCES = {
     ProductType: (
         ProductTypeSerializer,
         catalog_services.create_product_type,
-        catalog_services.update_product_type,
+        catalog_stock.update_product_type,
     ),
 }
 

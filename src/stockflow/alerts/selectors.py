@@ -55,7 +55,7 @@ from stockflow.catalog.models import (
     Supplier,
     Warehouse,
 )
-from stockflow.inventory.incoming import incoming_columns
+from stockflow.inventory.incoming import incoming_cte
 from stockflow.inventory.models import Sale, StockLevel
 
 # Upper bound of a PostgreSQL bigint (and an SQLite integer): "no limit" for LIMIT.
@@ -113,8 +113,8 @@ def _low_stock_sql(
         + (", ".join(f"%(product_{i})s" for i in range(product_count)) or "NULL")
         + ")"
     )
-    incoming = incoming_columns(
-        product="pg.product_id", warehouse="pg.warehouse_id", company="%(company_id)s"
+    incoming = incoming_cte(
+        name="incoming", products="SELECT product_id FROM page", company="%(company_id)s"
     )
 
     def units_sold(product_id: str, warehouse_id: str) -> str:
@@ -195,6 +195,8 @@ page_supplier AS (
     ) AS supplier_link_id
     FROM page
 ),
+-- What is already coming for the page's products (inventory.incoming), in one pass.
+{incoming},
 page_rows AS (
     SELECT
         pg.product_id, pg.product_name, pg.sku, pg.warehouse_id, pg.warehouse_name,
@@ -203,15 +205,16 @@ page_rows AS (
         su.contact_email AS supplier_contact_email,
         {effective_lead_time_sql("ps")} AS lead_time_days,
         pg.shortfall,
-        -- What is already coming (inventory.incoming): the page's rows only.
-        {incoming["on_order"]} AS on_order,
-        {incoming["on_draft"]} AS on_draft,
-        {incoming["next_expected_date"]} AS next_expected_date
+        COALESCE(inc.on_order, 0) AS on_order,
+        COALESCE(inc.on_draft, 0) AS on_draft,
+        inc.next_expected_date
     FROM page_supplier pg
     LEFT JOIN {tables["product_supplier"]} ps
       ON ps.id = pg.supplier_link_id AND ps.company_id = %(company_id)s
     LEFT JOIN {tables["supplier"]} su
       ON su.id = ps.supplier_id AND su.company_id = %(company_id)s
+    LEFT JOIN incoming inc
+      ON inc.product_id = pg.product_id AND inc.warehouse_id = pg.warehouse_id
 )
 SELECT
     totals.total,

@@ -161,6 +161,25 @@ def test_every_money_input_refuses_each_other_form(tenant_a, field, amount):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("amount", "reason"),
+    [
+        ('"12.345"', "no more than 2 decimal places"),
+        ("12.345", "no more than 2 decimal places"),
+        ('"12345678901"', "no more than 10 digits before the decimal point"),
+    ],
+)
+def test_a_well_formed_amount_out_of_precision_says_why(tenant_a, amount, reason):
+    """A string or number of plain digits that is too precise or too large is refused with
+    the reason, not with the generic "valid amount" message: a person can fix it."""
+    url, text = money_bodies(*shop(tenant_a), amount)["price"]
+
+    error = assert_error(post_text(tenant_a.admin, url, text), 400, "validation_error")
+
+    assert reason in error["fields"]["price"][0]
+
+
+@pytest.mark.django_db
 def test_a_megabyte_of_trailing_zeros_is_read_in_linear_time(tenant_a):
     """Stripping the zeros past the scale one digit at a time would be quadratic: about 10^11
     steps for this body, which would never finish."""

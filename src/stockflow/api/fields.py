@@ -13,6 +13,10 @@ from rest_framework import serializers
 from stockflow.tenancy.models import Company, Role
 from stockflow.tenancy.scoping import TenantRelatedField
 
+# Plain decimal digits of any length: a string that has this shape but not the field's
+# pattern is refused with the precise reason (too many decimals or digits).
+_PLAIN_DECIMAL = re.compile(r"(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
+
 
 def money_string_pattern(max_digits: int, decimal_places: int) -> str:
     """The string forms of ``MoneyField``, as a regular expression that means the same in
@@ -76,6 +80,9 @@ class MoneyField(serializers.DecimalField):
     def to_internal_value(self, data):
         if isinstance(data, str):
             if not self._string_form.fullmatch(data):
+                if _PLAIN_DECIMAL.fullmatch(data):
+                    # Well formed but too precise or too large: say which, as for a number.
+                    super().to_internal_value(self._without_zeros_past_scale(Decimal(data)))
                 self.fail("invalid")
         elif isinstance(data, bool) or not isinstance(data, int | Decimal):
             self.fail("invalid")

@@ -72,11 +72,7 @@ def test_create_product_shows_the_api_messages_inline_and_writes_nothing(shop, p
     before = (Product.objects.count(), LedgerEntry.objects.count())
     body = new_product_body(shop, price="12.345", sku=shop.mug.sku, initial_quantity="-1")
     html = client.post(url, {**body, "idempotency_key": "k1"}).content.decode()
-    # The API's money field: a third decimal digit other than 0 is refused, never rounded.
-    assert field_errors(html, "price") == [
-        "A valid amount is required: a JSON number or a string of plain decimal digits such "
-        'as "19.99" (no sign, exponent, spaces or underscores).'
-    ]
+    assert field_errors(html, "price") == ["Ensure that there are no more than 2 decimal places."]
     assert field_errors(html, "initial_quantity") == [
         "Ensure this value is greater than or equal to 0."
     ]

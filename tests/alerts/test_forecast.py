@@ -72,6 +72,13 @@ def test_examples():
         )
         == 32
     )
+    # No sales: nothing to cover beyond the threshold itself.
+    assert (
+        suggested_reorder_quantity(
+            current_stock=3, threshold=10, units_sold=0, days=30, lead_time_days=7, cover_days=30
+        )
+        == 7
+    )
     # The demo's case: 0 in stock, threshold 60, 1 unit in 30 days, lead 7, cover 30:
     # S = 60 + 37 / 30 → ceil(61.23) = 62, enough to end above the threshold.
     assert (

@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: install run test lint format migrate demo bench-data clean
+.PHONY: install run serve test lint format migrate demo bench-data clean
 
 install: $(VENV)/.installed
 
@@ -16,6 +16,10 @@ $(VENV)/.installed: pyproject.toml
 
 run: install
 	PORT=$(PORT) bash scripts/run.sh
+
+# Production on PostgreSQL (README, section Production): settings from the environment.
+serve: install
+	bash scripts/serve.sh
 
 test: install
 	bash scripts/test.sh
@@ -40,7 +44,7 @@ clean:
 # Benchmarks (bench/README.md): `make bench-data SIZE=M` loads the dataset of one size into its
 # own PostgreSQL database; `make bench SIZE=M` runs the write, report and product benchmarks.
 SIZE ?= S
-.PHONY: bench bench-setup
+.PHONY: bench bench-setup bench-notify
 
 bench-setup: install
 	bash bench/setup.sh
@@ -52,3 +56,8 @@ bench: bench-setup
 	$(BIN)/python -m bench.run alerts --sizes $(SIZE)
 	$(BIN)/python -m bench.run writes --size $(SIZE)
 	$(BIN)/python -m bench.run products --size $(SIZE)
+
+# Webhooks and the worker: sales with and without endpoints, event latency, deliveries/s.
+bench-notify: bench-setup
+	$(BIN)/python -m bench.notify
+

@@ -108,12 +108,23 @@ class Gunicorn:
     """gunicorn serving stockflow.wsgi on 127.0.0.1, as scripts/run.sh does, with sync
     workers and DEBUG off; stopped by its pid on exit."""
 
-    def __init__(self, db_url: str, *, settings: str = "stockflow.settings", workers: int) -> None:
+    def __init__(
+        self,
+        db_url: str,
+        *,
+        settings: str = "stockflow.settings",
+        workers: int,
+        redis_url: str = "",
+    ) -> None:
         self.database = urlsplit(db_url).path.lstrip("/")
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.workers = workers
         self.env = server_env(db_url, settings)
+        # The shared cache (rate limits) in Redis, else in each process.
+        self.env.pop("REDIS_URL", None)
+        if redis_url:
+            self.env["REDIS_URL"] = redis_url
         # Open for the life of the server; closed in __exit__.
         self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115
             prefix="gunicorn-", suffix=".log", dir=STATE_DIR, delete=False
@@ -381,6 +392,8 @@ def sale_figures(label: str, mode: str, figures: dict, size: str) -> dict:
         "db_cpu_ms_per_req": figures["db_cpu_ms_per_req"],
         "background_cpu_pct": figures["background_cpu_pct"],
     }
+    if "cache" in figures:
+        line["cache"] = figures["cache"]
     emit(**line)
     return line
 
@@ -479,21 +492,26 @@ def command_writes(args) -> None:
     spread, hot = write_targets(state)
     results = floors(state, args, spread, hot)
 
-    with Gunicorn(state["database_url"], workers=args.workers) as server:
-        available = route_exists(server, "POST", SALES_PATH, state["token"])
-        if available:
+    available = False
+    for cache in args.caches:
+        redis_url = args.redis_url if cache == "redis" else ""
+        with Gunicorn(state["database_url"], workers=args.workers, redis_url=redis_url) as server:
+            available = route_exists(server, "POST", SALES_PATH, state["token"])
+            if not available:
+                break
             for mode, targets in (("spread", spread), ("hot", hot)):
                 figures = drive_sales(server, SALES_PATH, targets, state["token"], args)
-                line = sale_figures("http_api", mode, figures, size)
-                results[("http_api", mode)] = line["rps"]
-        else:
-            emit(
-                bench="writes",
-                size=size,
-                target="http_api",
-                status="not measured yet",
-                reason=f"POST {SALES_PATH} does not exist on this build",
-            )
+                line = sale_figures("http_api", mode, {**figures, "cache": cache}, size)
+                # The ratios are of the first cache's figures (the in-process one by default).
+                results.setdefault(("http_api", mode), line["rps"])
+    if not available:
+        emit(
+            bench="writes",
+            size=size,
+            target="http_api",
+            status="not measured yet",
+            reason=f"POST {SALES_PATH} does not exist on this build",
+        )
 
     for mode in ("spread", "hot"):
         http = results.get(("http_api", mode))
@@ -711,6 +729,14 @@ def main() -> None:
         p.add_argument("--size", type=str.upper, choices=["S", "M", "L"], default="M")
         common(p)
         p.set_defaults(handler=handler)
+        if name == "writes":
+            p.add_argument(
+                "--caches",
+                type=lambda text: [c.strip() for c in text.split(",")],
+                default=["locmem"],
+                help="locmem,redis: the sales once per cache of the rate limits, in one run",
+            )
+            p.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
 
     p = sub.add_parser("alerts")
     p.add_argument(

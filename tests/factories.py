@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from itertools import count
 
 from django.contrib.auth import get_user_model
 from django.db import connection
+from django.utils import timezone
 from rest_framework.test import APIClient
 
+from stockflow.accounts.models import Invitation
+from stockflow.accounts.services import hash_invitation_token
 from stockflow.tenancy.models import Company, Membership, Role
 from stockflow.tenancy.services import issue_token
 
@@ -67,6 +71,21 @@ def make_tenant(name: str | None = None) -> Tenant:
         tenant.users[role] = user
         tenant.clients[role] = client_for(user)
     return tenant
+
+
+def make_invitation(company: Company, role: str = Role.VIEWER, email: str = "") -> Invitation:
+    """A pending invitation; its clear token (normally only in the email) is ``.token``."""
+    n = next(_seq)
+    token = f"inv_test-token-{n}"
+    invitation = Invitation.objects.create(
+        company=company,
+        email=email or f"invitee{n}@example.com",
+        role=role,
+        token_hash=hash_invitation_token(token),
+        expires_at=timezone.now() + timedelta(days=7),
+    )
+    invitation.token = token
+    return invitation
 
 
 def assert_error(response, status: int, code: str) -> dict:

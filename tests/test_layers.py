@@ -1,5 +1,5 @@
 """The apps depend on each other in one direction only: tenancy → catalog → inventory →
-alerts → purchasing. A module may import its own app and the apps before it, never one after it.
+alerts → purchasing → notifications. A module may import its own app and the apps before it, never one after it.
 ``stockflow.locking``, which every layer takes its row locks from, imports no app at all,
 and the shared ``api`` package none of the domain apps above tenancy."""
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import stockflow
 
-LAYERS = ["tenancy", "catalog", "inventory", "alerts", "purchasing"]
+LAYERS = ["tenancy", "catalog", "inventory", "alerts", "purchasing", "notifications"]
 SOURCE = Path(stockflow.__file__).parent
 
 

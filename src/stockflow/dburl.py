@@ -24,7 +24,29 @@ def sqlite_database(path: Path | str) -> dict:
     }
 
 
-def parse_database_url(url: str, *, pool: bool = True, pool_max_size: int = 10) -> dict:
+def pool_options(*, max_size: int, timeout: float) -> dict:
+    """psycopg's connection pool, sized for the process and quick to drop dead connections.
+
+    A sync gunicorn worker serves one request at a time: one connection (``max_size=1``); a
+    bigger pool only collects connections that a database restart kills all at once. Each
+    connection is checked when taken from the pool (Django passes psycopg's
+    ``check_connection`` with ``CONN_HEALTH_CHECKS``; one round trip), so one killed by a
+    restart is replaced at once instead of failing a request; a connection attempt that
+    fails is not retried in the background for long (the next request tries again), so
+    requests succeed as soon as the database is back. ``timeout`` bounds the wait for a
+    connection: past it the request is answered 503 ``database_unavailable``."""
+    return {
+        "min_size": 1,
+        "max_size": max_size,
+        "timeout": timeout,
+        "max_idle": 60,
+        "reconnect_timeout": 1,
+    }
+
+
+def parse_database_url(
+    url: str, *, pool: bool = True, pool_max_size: int = 10, pool_timeout: float = 3
+) -> dict:
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme == "sqlite":
@@ -41,6 +63,8 @@ def parse_database_url(url: str, *, pool: bool = True, pool_max_size: int = 10) 
     # pessimistically) it compiles for up to seconds before running for milliseconds. Off,
     # unless the URL gives its own server options (?options=...).
     options.setdefault("options", "-c jit=off")
+    # An unreachable server is an error within seconds, not after the system's TCP timeout.
+    options.setdefault("connect_timeout", "2")
     config: dict = {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": unquote(parts.path.lstrip("/")) or "postgres",
@@ -52,5 +76,5 @@ def parse_database_url(url: str, *, pool: bool = True, pool_max_size: int = 10) 
         "CONN_HEALTH_CHECKS": True,
     }
     if pool:
-        config["OPTIONS"]["pool"] = {"min_size": 1, "max_size": pool_max_size, "timeout": 10}
+        config["OPTIONS"]["pool"] = pool_options(max_size=pool_max_size, timeout=pool_timeout)
     return config

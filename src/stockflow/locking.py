@@ -84,6 +84,7 @@ class LockedLevel:
     product_id: int
     warehouse_id: int
     quantity: int
+    low_stock_threshold: int | None = None
 
 
 def _model(label: str) -> type[Model]:
@@ -176,7 +177,7 @@ def lock_stock_levels(keys: Iterable[LevelKey]) -> dict[LevelKey, LockedLevel]:
         .objects.filter(match)
         .order_by("id")
         .select_for_update(no_key=True)
-        .values_list("id", "product_id", "warehouse_id", "quantity")
+        .values_list("id", "product_id", "warehouse_id", "quantity", "low_stock_threshold")
     )
     return {(row[1], row[2]): LockedLevel(*row) for row in rows}
 
@@ -192,14 +193,14 @@ def change_stock_level(key: LevelKey, change: int) -> LockedLevel | None:
         UPDATE {_table("inventory.StockLevel")}
         SET quantity = quantity + %s, updated_at = %s
         WHERE product_id = %s AND warehouse_id = %s AND quantity + %s >= 0
-        RETURNING id, quantity
+        RETURNING id, quantity, low_stock_threshold
     """
     with connection.cursor() as cursor:
         cursor.execute(sql, [change, timezone.now(), product_id, warehouse_id, change])
         row = cursor.fetchone()
     if row is None:
         return None
-    return LockedLevel(id=row[0], product_id=product_id, warehouse_id=warehouse_id, quantity=row[1])
+    return LockedLevel(row[0], product_id, warehouse_id, row[1], row[2])
 
 
 def lock_stock_levels_of(

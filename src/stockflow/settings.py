@@ -9,6 +9,7 @@ ALLOWED_HOSTS  comma-separated (default: localhost,127.0.0.1 in DEBUG, none othe
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -18,6 +19,24 @@ from stockflow.dburl import parse_database_url, sqlite_database
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("STOCKFLOW_VAR_DIR", BASE_DIR / "var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def read_env_file(path: Path) -> None:
+    """``NAME=value`` lines of a file into the environment; a variable already set wins.
+
+    ``make run`` writes development settings to ``.env`` so that ``manage.py`` commands work
+    afterwards without any variable. ``STOCKFLOW_ENV_FILE`` names another file, or none when
+    empty (``make serve`` reads only the real environment); the test suite reads none."""
+    if not path.is_file():
+        return
+    for line in path.read_text().splitlines():
+        name, sep, value = line.strip().partition("=")
+        if sep and name and not name.startswith("#"):
+            os.environ.setdefault(name.strip(), value.strip().strip("'\""))
+
+
+if "PYTEST_VERSION" not in os.environ and os.environ.get("STOCKFLOW_ENV_FILE", ".env"):
+    read_env_file(BASE_DIR / os.environ.get("STOCKFLOW_ENV_FILE", ".env"))
 
 
 def env_bool(name: str, default: bool = False) -> bool:
@@ -68,11 +87,17 @@ INSTALLED_APPS = [
     "stockflow.inventory",
     "stockflow.alerts",
     "stockflow.purchasing",
+    "stockflow.notifications",
     "stockflow.demo",
     "stockflow.web",
+    "django_tasks",
+    "django_tasks_db",
+    "stockflow.accounts",
+    "stockflow.ops",
 ]
 
 MIDDLEWARE = [
+    "stockflow.ops.middleware.RequestObservabilityMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "stockflow.api.middleware.ApiErrorMiddleware",
@@ -106,13 +131,19 @@ TEMPLATES = [
     },
 ]
 
+# A request that finds the database unavailable is answered 503 with this Retry-After.
+STOCKFLOW_DATABASE_RETRY_AFTER = env_int("STOCKFLOW_DATABASE_RETRY_AFTER", 2)
+_SYNC_GUNICORN = Path(sys.argv[0]).name == "gunicorn" and "--threads" not in sys.argv
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {
         "default": parse_database_url(
             DATABASE_URL,
             pool=env_bool("DATABASE_POOL", True),
-            pool_max_size=env_int("DATABASE_POOL_MAX_SIZE", 10),
+            # One connection per sync gunicorn worker (one request at a time); more for a
+            # threaded server and the test suite's threads.
+            pool_max_size=env_int("DATABASE_POOL_MAX_SIZE", 1 if _SYNC_GUNICORN else 10),
+            pool_timeout=float(os.environ.get("DATABASE_POOL_TIMEOUT") or 3),
         )
     }
 else:
@@ -170,8 +201,17 @@ SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", _https)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if _https else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = _https
 SECURE_HSTS_PRELOAD = _https
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if _https else None
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# Behind a proxy that terminates TLS: the header it sets to "https" on secure requests
+# (STOCKFLOW_PROXY_SSL_HEADER, default X-Forwarded-Proto; empty when no proxy sets it, as a
+# client could then send it itself).
+_proxy_header = os.environ.get("STOCKFLOW_PROXY_SSL_HEADER", "X-Forwarded-Proto").strip()
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_" + _proxy_header.upper().replace("-", "_"), "https")
+    if _https and _proxy_header
+    else None
+)
+# Probes and the metrics scraper talk plain HTTP inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -195,12 +235,13 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "stockflow.api.schema.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [
         "stockflow.api.throttling.TokenRateThrottle",
-        "rest_framework.throttling.AnonRateThrottle",
+        "stockflow.api.throttling.AnonRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "token": os.environ.get("STOCKFLOW_THROTTLE_RATE", "100000/hour") or None,
         "anon": os.environ.get("STOCKFLOW_ANON_THROTTLE_RATE", "1000/hour") or None,
         "login": os.environ.get("STOCKFLOW_LOGIN_THROTTLE_RATE", "10/minute") or None,
+        "account": os.environ.get("STOCKFLOW_ACCOUNT_THROTTLE_RATE", "30/hour") or None,
     },
     "COERCE_DECIMAL_TO_STRING": True,
     "DATETIME_FORMAT": "iso-8601",
@@ -208,11 +249,20 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 
+# REDIS_URL (redis://host:6379/0): a cache shared by every process, so rate limits hold
+# across them; else each process has its own.
+REDIS_URL = os.environ.get("REDIS_URL", "")
 CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "stockflow",
-    }
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "stockflow",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "stockflow"}
+    )
 }
 
 SPECTACULAR_SETTINGS = {
@@ -230,28 +280,143 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {},
 }
 
+# One JSON object per line (LOG_FORMAT=plain for people reading a terminal; the default
+# with DEBUG), each with its request's id, secrets masked (ops/logs.py).
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "stockflow.ops.logs.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "stockflow.ops.logs.JsonFormatter"},
+        "plain": {
+            "()": "stockflow.ops.logs.PlainFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # Every request has its JSON line (stockflow.request); Django's own 4xx lines repeat it.
     "loggers": {"django.request": {"level": "ERROR"}},
 }
+
+# /metrics (Prometheus) answers only with "Authorization: Bearer <this token>"; without
+# it the route is a 404.
+STOCKFLOW_METRICS_TOKEN = os.environ.get("STOCKFLOW_METRICS_TOKEN", "")
 
 # How long idempotency keys are kept (hours); a retry within this window is answered from
 # the stored response.
 IDEMPOTENCY_KEY_TTL_HOURS = env_int("STOCKFLOW_IDEMPOTENCY_TTL_HOURS", 48)
 
-# Email (purchase orders sent to suppliers): the console in development, SMTP when
-# EMAIL_HOST is set.
-DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "stockflow@localhost")
-if os.environ.get("EMAIL_HOST"):
-    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    EMAIL_HOST = os.environ["EMAIL_HOST"]
-    EMAIL_PORT = env_int("EMAIL_PORT", 587)
-    EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
-    EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
-    EMAIL_USE_TLS = os.environ.get("EMAIL_USE_TLS", "1").lower() in {"1", "true", "yes"}
-else:
-    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+# Background work (SPEC §4.2): Django's task API, on a database queue by default (works on
+# SQLite and PostgreSQL, nothing else to run). Another backend (e.g. RQ on Redis,
+# "django_tasks_rq.RQBackend", with django-rq's RQ_QUEUES) replaces it by configuration.
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("STOCKFLOW_TASK_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
+    }
+}
+if TASKS["default"]["BACKEND"] == "django_tasks_rq.RQBackend":
+    INSTALLED_APPS += ["django_rq"]
+    RQ_QUEUES = {"default": {"URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")}}
+
+# The worker (manage.py worker): how often its scheduler looks for new events, and how long
+# it sleeps when the queue is empty (seconds).
+WORKER_TICK_SECONDS = float(os.environ.get("STOCKFLOW_WORKER_TICK", "0.2"))
+WORKER_POLL_SECONDS = float(os.environ.get("STOCKFLOW_WORKER_POLL", "0.1"))
+
+# Webhooks. A delivery is retried after each of these delays (seconds, with +-10% jitter):
+# 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h: the last attempt comes more than 27 h after the
+# event. An endpoint whose every attempt failed for WEBHOOK_DISABLE_AFTER_SECONDS is disabled.
+WEBHOOK_RETRY_SCHEDULE = [
+    float(value)
+    for value in env_list(
+        "STOCKFLOW_WEBHOOK_RETRY_SCHEDULE", ["5", "300", "1800", "7200", "18000", "36000", "36000"]
+    )
+]
+WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("STOCKFLOW_WEBHOOK_TIMEOUT", "10"))
+# A claimed attempt is another worker's to retry once timeout + this margin has passed
+# without an outcome (its worker died).
+WEBHOOK_LEASE_MARGIN_SECONDS = float(os.environ.get("STOCKFLOW_WEBHOOK_LEASE_MARGIN", "30"))
+WEBHOOK_DISABLE_AFTER_SECONDS = float(os.environ.get("STOCKFLOW_WEBHOOK_DISABLE_AFTER", "86400"))
+WEBHOOK_SECRET_ROTATION_SECONDS = 24 * 3600
+# Answers are read up to this many bytes; the first KiB is kept with the attempt.
+WEBHOOK_MAX_RESPONSE_BYTES = 64 * 1024
+# Only for development and tests: endpoints on loopback, private or link-local addresses.
+WEBHOOK_ALLOW_PRIVATE = env_bool("STOCKFLOW_WEBHOOK_ALLOW_PRIVATE", False)
+
+
+def email_settings(environ) -> dict:
+    """Django's EMAIL_* settings from ``EMAIL_URL`` or the EMAIL_* variables.
+
+    ``EMAIL_URL``: ``smtp://user:password@host:587`` (STARTTLS), ``smtps://user:password@host:465``
+    (TLS from the start), ``smtp://host:25?tls=0`` (plain), ``console://`` or ``locmem://``.
+    Else ``EMAIL_HOST`` (with ``EMAIL_PORT``, ``EMAIL_HOST_USER``, ``EMAIL_HOST_PASSWORD``,
+    ``EMAIL_USE_TLS``, ``EMAIL_USE_SSL``) means SMTP; with neither, emails are printed on the
+    console. ``DEFAULT_FROM_EMAIL`` is the sender."""
+    from urllib.parse import parse_qsl, unquote, urlsplit
+
+    config: dict = {
+        "DEFAULT_FROM_EMAIL": environ.get("DEFAULT_FROM_EMAIL", "StockFlow <noreply@localhost>"),
+        "EMAIL_TIMEOUT": int(environ.get("EMAIL_TIMEOUT") or 10),
+    }
+    smtp = "django.core.mail.backends.smtp.EmailBackend"
+    url = environ.get("EMAIL_URL", "")
+    if url:
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        named = {"console": "console", "locmem": "locmem", "dummy": "dummy"}
+        if scheme in named:
+            config["EMAIL_BACKEND"] = f"django.core.mail.backends.{named[scheme]}.EmailBackend"
+            return config
+        if scheme not in {"smtp", "smtps"}:
+            raise ImproperlyConfigured(f"EMAIL_URL: unsupported scheme {scheme!r}")
+        query = dict(parse_qsl(parts.query))
+        ssl = scheme == "smtps"
+        config.update(
+            EMAIL_BACKEND=smtp,
+            EMAIL_HOST=unquote(parts.hostname or "localhost"),
+            EMAIL_PORT=parts.port or (465 if ssl else 587),
+            EMAIL_HOST_USER=unquote(parts.username or ""),
+            EMAIL_HOST_PASSWORD=unquote(parts.password or ""),
+            EMAIL_USE_SSL=ssl,
+            EMAIL_USE_TLS=not ssl and query.get("tls", "1") not in {"0", "false", "no"},
+        )
+    elif environ.get("EMAIL_HOST"):
+        yes = {"1", "true", "yes", "on"}
+        config.update(
+            EMAIL_BACKEND=smtp,
+            EMAIL_HOST=environ["EMAIL_HOST"],
+            EMAIL_PORT=int(environ.get("EMAIL_PORT") or 587),
+            EMAIL_HOST_USER=environ.get("EMAIL_HOST_USER", ""),
+            EMAIL_HOST_PASSWORD=environ.get("EMAIL_HOST_PASSWORD", ""),
+            EMAIL_USE_TLS=environ.get("EMAIL_USE_TLS", "1").lower() in yes,
+            EMAIL_USE_SSL=environ.get("EMAIL_USE_SSL", "0").lower() in yes,
+        )
+    else:
+        config["EMAIL_BACKEND"] = "django.core.mail.backends.console.EmailBackend"
+    return config
+
+
+globals().update(email_settings(os.environ))
+
+# Accounts: self-service sign-up (creates a company) can be turned off; links in emails
+# point at STOCKFLOW_PUBLIC_URL; account emails leave from a background thread (see
+# accounts/emails.py) except in tests.
+STOCKFLOW_SIGNUP = env_bool("STOCKFLOW_SIGNUP", True)
+
+# A worker process is part of the deployment (``make serve`` sets this when it starts one):
+# /readyz then requires its heartbeat to be younger than the max age (seconds).
+STOCKFLOW_WORKER = env_bool("STOCKFLOW_WORKER", False)
+STOCKFLOW_WORKER_HEARTBEAT_MAX_AGE = env_int("STOCKFLOW_WORKER_HEARTBEAT_MAX_AGE", 60)
+STOCKFLOW_PUBLIC_URL = os.environ.get("STOCKFLOW_PUBLIC_URL", "http://127.0.0.1:8000")
+STOCKFLOW_EMAIL_IN_BACKGROUND = env_bool(
+    "STOCKFLOW_EMAIL_IN_BACKGROUND", "PYTEST_VERSION" not in os.environ
+)

@@ -23,6 +23,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from stockflow.accounts.models import Invitation
 from stockflow.api.models import IdempotencyKey
 from stockflow.catalog import bundle_services
 from stockflow.catalog import services as catalog
@@ -36,11 +37,13 @@ from stockflow.catalog.models import (
 )
 from stockflow.inventory import catalog_stock
 from stockflow.inventory import services as inventory
-from stockflow.inventory.models import LedgerEntry, Sale, StockLevel, StockMovement
+from stockflow.inventory.models import LedgerEntry, Sale, StockEvent, StockLevel, StockMovement
+from stockflow.notifications import services as notifications
+from stockflow.notifications.models import WebhookDelivery, WebhookEndpoint
 from stockflow.purchasing import services as purchasing
 from stockflow.purchasing.models import PurchaseOrder, PurchaseOrderCounter, PurchaseOrderLine
 from stockflow.tenancy.models import ApiToken, Company, Membership, Role
-from tests.factories import Tenant
+from tests.factories import Tenant, make_invitation
 
 # What the security tests exercised, printed in the terminal summary of the run.
 REPORT: dict[str, str] = {}
@@ -107,7 +110,11 @@ class Shop:
     receipt: StockMovement
     transfer: StockMovement
     ledger_entry: LedgerEntry
+    event: StockEvent
+    webhook: WebhookEndpoint
+    delivery: WebhookDelivery
     idempotency_key: IdempotencyKey
+    invitation: Invitation
     order: PurchaseOrder  # ordered, partly received
     draft: PurchaseOrder
 
@@ -191,6 +198,15 @@ def build_shop(tenant: Tenant, marker: str) -> Shop:
     inventory.adjust_stock(product=coffee, warehouse=main, reason="damage", change=-1, actor=owner)
     sale = inventory.record_sale(product=mug, warehouse=main, quantity=2, actor=owner).document
     inventory.record_sale(product=gift, warehouse=main, quantity=1, actor=owner)
+    # The backup warehouse's mugs sell out: a stock.out event.
+    inventory.record_sale(product=mug, warehouse=backup, quantity=3, actor=owner)
+    webhook = notifications.create_endpoint(
+        company_id=company.pk,
+        url=f"http://127.0.0.1:9/{marker}/hooks",
+        events=["*"],
+        description=f"{marker} receiver",
+    )
+    delivery = notifications.send_ping(webhook)
     idempotency_key = IdempotencyKey.objects.create(
         company=company,
         key=f"{marker}-key",
@@ -217,9 +233,13 @@ def build_shop(tenant: Tenant, marker: str) -> Shop:
         receipt=receipt,
         transfer=transfer,
         ledger_entry=LedgerEntry.objects.filter(company=company).latest("id"),
+        event=StockEvent.objects.get(company=company),
+        webhook=webhook,
+        delivery=delivery,
         idempotency_key=idempotency_key,
         order=order,
         draft=draft,
+        invitation=make_invitation(company, email=f"invitee.{marker}@example.com"),
     )
 
 
@@ -269,6 +289,10 @@ def assert_tables_covered() -> None:
         PurchaseOrderCounter,
         PurchaseOrder,
         PurchaseOrderLine,
+        StockEvent,
+        WebhookEndpoint,
+        WebhookDelivery,
+        Invitation,
     }
     assert expected <= set(tenant_models())
 

@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from rest_framework.test import APIClient
 
 from stockflow.tenancy.models import Role
@@ -32,6 +34,10 @@ from tests.security.routes import api_routes, route_methods
 pytestmark = pytest.mark.django_db
 
 MISSING_ID = 987_654_321
+
+
+def reset_uid(user) -> str:
+    return urlsafe_base64_encode(force_bytes(user.pk))
 
 
 @dataclass
@@ -87,6 +93,56 @@ PROBES: dict[tuple[str, str], Probe] = {
     ("/api/auth/tokens", "GET"): lambda a, b: [Try("/api/auth/tokens", status=200)],
     ("/api/auth/tokens/{pk}", "DELETE"): lambda a, b: [
         Try(f"/api/auth/tokens/{b.token(Role.OWNER).pk}")
+    ],
+    ("/api/signup", "POST"): lambda a, b: [
+        # A new company of its own, whatever B's names; B is untouched.
+        Try(
+            "/api/signup",
+            {
+                "username": "acme-founder",
+                "email": b.tenant.users[Role.OWNER].email,
+                "password": "walnut 7 cabinet door",
+                "company_name": "Acme spin-off",
+            },
+            status=201,
+            anonymous=True,
+        )
+    ],
+    ("/api/password-reset", "POST"): lambda a, b: [
+        Try(
+            "/api/password-reset",
+            {"email": b.tenant.users[Role.OWNER].email},
+            status=202,
+            anonymous=True,
+        )
+    ],
+    ("/api/password-reset/confirm", "POST"): lambda a, b: [
+        # B's owner's account with a made-up token.
+        Try(
+            "/api/password-reset/confirm",
+            {"uid": reset_uid(b.tenant.users[Role.OWNER]), "token": "1-x", "new_password": "p"},
+            status=400,
+            field="token",
+            anonymous=True,
+        )
+    ],
+    ("/api/me/password", "POST"): lambda a, b: [
+        # B's owner's password as the current one: only the caller's own account counts.
+        Try(
+            "/api/me/password",
+            {"current_password": "not-" + PASSWORD, "new_password": "walnut 7 cabinet door"},
+            status=400,
+            field="current_password",
+        )
+    ],
+    ("/api/invitations/accept", "POST"): lambda a, b: [
+        # The stored hash of B's invitation is not its token.
+        Try(
+            "/api/invitations/accept",
+            {"token": b.invitation.token_hash},
+            status=400,
+            field="token",
+        )
     ],
     # --- companies and members ---------------------------------------------------------------
     ("/api/companies", "GET"): lists("/api/companies"),
@@ -450,6 +506,62 @@ PROBES: dict[tuple[str, str], Probe] = {
         )
     ],
     ("/api/ledger/{pk}", "GET"): lambda a, b: [Try(f"/api/ledger/{b.ledger_entry.pk}")],
+    ("/api/events", "GET"): lambda a, b: [
+        Try("/api/events", status=200, query=q)
+        for q in (
+            {},
+            {"product_id": b.mug.pk},
+            {"warehouse_id": b.backup.pk},
+            {"type": "stock.out"},
+        )
+    ],
+    ("/api/events/{pk}", "GET"): lambda a, b: [Try(f"/api/events/{b.event.pk}")],
+    ("/api/companies/{company_id}/notification-preferences", "GET"): lambda a, b: [
+        Try(f"/api/companies/{b.company.pk}/notification-preferences")
+    ],
+    ("/api/companies/{company_id}/notification-preferences", "PUT"): lambda a, b: [
+        Try(
+            f"/api/companies/{b.company.pk}/notification-preferences",
+            {
+                "immediate": True,
+                "immediate_every_minutes": 5,
+                "daily_digest": True,
+                "digest_hour": 7,
+            },
+        )
+    ],
+    # --- webhooks --------------------------------------------------------------------------
+    ("/api/webhooks", "GET"): lists("/api/webhooks"),
+    ("/api/webhooks", "POST"): lambda a, b: [
+        Try(
+            "/api/webhooks",
+            {"company_id": b.company.pk, "url": "http://127.0.0.1:9/x", "events": ["*"]},
+        )
+    ],
+    ("/api/webhooks/{pk}", "GET"): lambda a, b: [Try(f"/api/webhooks/{b.webhook.pk}")],
+    ("/api/webhooks/{pk}", "PATCH"): lambda a, b: [
+        Try(f"/api/webhooks/{b.webhook.pk}", {"url": "http://127.0.0.1:9/stolen"}),
+        Try(
+            f"/api/webhooks/{a.webhook.pk}",
+            {"company_id": b.company.pk},
+            status=400,
+            field="company_id",
+        ),
+    ],
+    ("/api/webhooks/{pk}", "DELETE"): lambda a, b: [Try(f"/api/webhooks/{b.webhook.pk}")],
+    ("/api/webhooks/{pk}/rotate-secret", "POST"): lambda a, b: [
+        Try(f"/api/webhooks/{b.webhook.pk}/rotate-secret")
+    ],
+    ("/api/webhooks/{pk}/ping", "POST"): lambda a, b: [Try(f"/api/webhooks/{b.webhook.pk}/ping")],
+    ("/api/webhooks/{pk}/deliveries", "GET"): lambda a, b: [
+        Try(f"/api/webhooks/{b.webhook.pk}/deliveries")
+    ],
+    ("/api/webhook-deliveries/{pk}", "GET"): lambda a, b: [
+        Try(f"/api/webhook-deliveries/{b.delivery.pk}")
+    ],
+    ("/api/webhook-deliveries/{pk}/retry", "POST"): lambda a, b: [
+        Try(f"/api/webhook-deliveries/{b.delivery.pk}/retry")
+    ],
     ("/api/sales", "GET"): lambda a, b: [
         Try("/api/sales", status=200, query=q)
         for q in ({}, {"company_id": b.company.pk}, {"warehouse_id": b.main.pk})
@@ -573,6 +685,29 @@ PROBES: dict[tuple[str, str], Probe] = {
             status=201,
         ),
     ],
+    # --- invitations --------------------------------------------------------------------------
+    ("/api/companies/{company_pk}/invitations", "GET"): lambda a, b: [
+        Try(f"/api/companies/{b.company.pk}/invitations")
+    ],
+    ("/api/companies/{company_pk}/invitations", "POST"): lambda a, b: [
+        Try(
+            f"/api/companies/{b.company.pk}/invitations",
+            {"email": "spy@example.com", "role": "owner"},
+        )
+    ],
+    **{
+        (template, method): (
+            lambda a, b, template=template: [
+                Try(template.format(company_pk=company.pk, pk=b.invitation.pk))
+                for company in (b.company, a.company)
+            ]
+        )
+        for template, method in [
+            ("/api/companies/{company_pk}/invitations/{pk}", "GET"),
+            ("/api/companies/{company_pk}/invitations/{pk}", "DELETE"),
+            ("/api/companies/{company_pk}/invitations/{pk}/resend", "POST"),
+        ]
+    },
     # --- schema and documentation: public, no tenant data ------------------------------------
     ("/api/schema/", "GET"): lambda a, b: [Try("/api/schema/", status=200)],
     ("/api/docs/", "GET"): lambda a, b: [Try("/api/docs/", status=200)],
@@ -694,6 +829,13 @@ def test_head_and_options_do_not_tell_another_company_from_a_missing_one(shop_a,
         "/api/stock-levels/{pk}": shop_b.level.pk,
         "/api/stock/movements/{pk}": shop_b.receipt.pk,
         "/api/ledger/{pk}": shop_b.ledger_entry.pk,
+        "/api/events/{pk}": shop_b.event.pk,
+        "/api/webhooks/{pk}": shop_b.webhook.pk,
+        "/api/webhooks/{pk}/rotate-secret": shop_b.webhook.pk,
+        "/api/webhooks/{pk}/ping": shop_b.webhook.pk,
+        "/api/webhooks/{pk}/deliveries": shop_b.webhook.pk,
+        "/api/webhook-deliveries/{pk}": shop_b.delivery.pk,
+        "/api/webhook-deliveries/{pk}/retry": shop_b.delivery.pk,
         "/api/sales/{pk}": shop_b.sale.pk,
         "/api/auth/tokens/{pk}": shop_b.token(Role.OWNER).pk,
         "/api/purchase-orders/{pk}": shop_b.order.pk,
@@ -702,6 +844,8 @@ def test_head_and_options_do_not_tell_another_company_from_a_missing_one(shop_a,
         "/api/purchase-orders/{pk}/close": shop_b.order.pk,
         "/api/purchase-orders/{pk}/receipts": shop_b.order.pk,
         "/api/purchase-orders/{pk}/document": shop_b.order.pk,
+        "/api/companies/{company_pk}/invitations/{pk}": shop_b.invitation.pk,
+        "/api/companies/{company_pk}/invitations/{pk}/resend": shop_b.invitation.pk,
     }
     checked = 0
     for route in api_routes():

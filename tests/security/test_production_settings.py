@@ -126,6 +126,7 @@ def production(tmp_path_factory):
         ALLOWED_HOSTS="stockflow.example.com",
         DJANGO_SETTINGS_MODULE="stockflow.settings",
         STOCKFLOW_VAR_DIR=str(tmp_path_factory.mktemp("production")),
+        STOCKFLOW_ENV_FILE="",
     )
     result = subprocess.run(
         [sys.executable, "-c", PROBE],

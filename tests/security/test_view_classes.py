@@ -6,6 +6,13 @@ from __future__ import annotations
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.permissions import IsAuthenticated
 
+from stockflow.accounts.views import (
+    AcceptInvitationView,
+    PasswordChangeView,
+    PasswordResetConfirmView,
+    PasswordResetRequestView,
+    SignUpView,
+)
 from stockflow.tenancy.scoping import TenantAPIView, TenantViewSet
 from stockflow.tenancy.views import MeView, MyTokenViewSet, ObtainTokenView
 from tests.security.routes import api_routes
@@ -15,12 +22,26 @@ NOT_TENANT_VIEWS = {
     ObtainTokenView: "exchanges the caller's own password for a token",
     MyTokenViewSet: "the caller's own tokens, filtered by user",
     MeView: "the caller's own account and memberships",
+    AcceptInvitationView: "the token names the company; the caller joins it",
+    SignUpView: "creates a new account and company",
+    PasswordResetRequestView: "emails the owner of an address",
+    PasswordResetConfirmView: "the link names the account",
+    PasswordChangeView: "the caller's own password",
     SpectacularAPIView: "the OpenAPI schema: no data",
     SpectacularSwaggerView: "API documentation page: no data",
     SpectacularRedocView: "API documentation page: no data",
 }
 # Views reachable without authentication.
-PUBLIC_VIEWS = {ObtainTokenView, SpectacularAPIView, SpectacularSwaggerView, SpectacularRedocView}
+PUBLIC_VIEWS = {
+    AcceptInvitationView,
+    SignUpView,
+    PasswordResetRequestView,
+    PasswordResetConfirmView,
+    ObtainTokenView,
+    SpectacularAPIView,
+    SpectacularSwaggerView,
+    SpectacularRedocView,
+}
 
 
 def non_tenant_views(view_classes) -> set[type]:

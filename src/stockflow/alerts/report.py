@@ -4,6 +4,7 @@ of purchase orders from the alerts both read it here."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from stockflow.alerts import forecast, selectors
@@ -17,7 +18,7 @@ def low_stock_report(
     cover_days: int,
     warehouse_id: int | None = None,
     product_type_id: int | None = None,
-    product_ids: list[int] | None = None,
+    product_ids: Sequence[int] = (),
     limit: int | None = None,
     offset: int = 0,
 ) -> selectors.LowStockPage:

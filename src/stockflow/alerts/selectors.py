@@ -41,6 +41,7 @@ aggregate left-joined to the page, so an offset past the end still reports the t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TypedDict
@@ -94,7 +95,7 @@ class LowStockPage:
 
 
 def _low_stock_sql(
-    *, warehouse_filter: bool, product_type_filter: bool, product_count: int | None = None
+    *, warehouse_filter: bool, product_type_filter: bool, product_count: int = 0
 ) -> str:
     tables = {
         "sale": Sale._meta.db_table,
@@ -106,13 +107,8 @@ def _low_stock_sql(
     }
     warehouse = "AND sl.warehouse_id = %(warehouse_id)s" if warehouse_filter else ""
     product_type = "AND p.product_type_id = %(product_type_id)s" if product_type_filter else ""
-    products = (
-        ""
-        if product_count is None
-        else "AND sl.product_id IN ("
-        + (", ".join(f"%(product_{i})s" for i in range(product_count)) or "NULL")
-        + ")"
-    )
+    products = ", ".join(f"%(product_{index})s" for index in range(product_count))
+    product = f"AND sl.product_id IN ({products})" if product_count else ""
     incoming = incoming_cte(
         name="incoming", products="SELECT product_id FROM page", company="%(company_id)s"
     )
@@ -149,7 +145,7 @@ candidates AS (
       AND p.is_active AND NOT p.is_bundle AND w.is_active
       {warehouse}
       {product_type}
-      {products}
+      {product}
 ),
 contributions AS (
     -- Units sold of the candidate itself, then of each bundle containing it (times the
@@ -235,7 +231,7 @@ def low_stock_query(
     days: int = 30,
     warehouse_id: int | None = None,
     product_type_id: int | None = None,
-    product_ids: list[int] | None = None,
+    product_ids: Sequence[int] = (),
     limit: int | None = None,
     offset: int = 0,
 ) -> tuple[str, dict]:
@@ -252,12 +248,11 @@ def low_stock_query(
         "limit": BIGINT_MAX if limit is None else limit,
         "offset": offset,
     }
-    if product_ids is not None:
-        params.update({f"product_{i}": pid for i, pid in enumerate(product_ids)})
+    params.update({f"product_{index}": value for index, value in enumerate(product_ids)})
     sql = _low_stock_sql(
         warehouse_filter=warehouse_id is not None,
         product_type_filter=product_type_id is not None,
-        product_count=None if product_ids is None else len(product_ids),
+        product_count=len(product_ids),
     )
     return sql, params
 
@@ -269,7 +264,7 @@ def low_stock_alerts(
     days: int = 30,
     warehouse_id: int | None = None,
     product_type_id: int | None = None,
-    product_ids: list[int] | None = None,
+    product_ids: Sequence[int] = (),
     limit: int | None = None,
     offset: int = 0,
 ) -> LowStockPage:

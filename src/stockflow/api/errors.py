@@ -40,6 +40,12 @@ class ErrorCode(models.TextChoices):
     OVER_RECEIPT = "over_receipt"
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
     THROTTLED = "throttled"
+    SIGNUP_DISABLED = "signup_disabled"
+    ALREADY_MEMBER = "already_member"
+    INVITATION_PENDING = "invitation_pending"
+    INVITATION_USED = "invitation_used"
+    INVITATION_REVOKED = "invitation_revoked"
+    DATABASE_UNAVAILABLE = "database_unavailable"
     SERVER_ERROR = "server_error"
 
 

@@ -4,6 +4,7 @@ import logging
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 
 from stockflow.api.errors import ErrorCode, json_error
@@ -49,6 +50,23 @@ class ApiErrorMiddleware:
             return json_error(404, ErrorCode.NOT_FOUND, "Not found.")
         if isinstance(exception, RequestDataTooBig):
             return json_error(413, ErrorCode.REQUEST_TOO_LARGE, "The request body is too large.")
+        if isinstance(exception, OperationalError | InterfaceError):
+            # The database is down, restarting or out of connections (the pool's wait is
+            # bounded by DATABASE_POOL_TIMEOUT): nothing was committed, a retry will do.
+            logger.warning(
+                "Database unavailable on %s %s: %s",
+                request.method,
+                request.path,
+                type(exception.__cause__ or exception).__name__,
+            )
+            response = json_error(
+                503,
+                ErrorCode.DATABASE_UNAVAILABLE,
+                "The database is unavailable; retry in a few seconds (with the same "
+                "Idempotency-Key for a write).",
+            )
+            response["Retry-After"] = str(settings.STOCKFLOW_DATABASE_RETRY_AFTER)
+            return response
         logger.exception("Unhandled error on %s %s", request.method, request.path)
         return json_error(500, ErrorCode.SERVER_ERROR, "Internal server error.")
 

@@ -93,6 +93,8 @@ ERROR_DESCRIPTIONS = {
     "415": "unsupported_media_type: send application/json.",
     "422": "idempotency_key_reused: the key was used with another request.",
     "429": "throttled: too many requests; retry after Retry-After seconds.",
+    "503": "database_unavailable: the database is restarting or out of reach; nothing was "
+    "written. Retry after Retry-After seconds (a write with the same Idempotency-Key).",
 }
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -124,7 +126,7 @@ class AutoSchema(openapi.AutoSchema):
             for cls in getattr(self.view, "authentication_classes", [])
         )
         paged = self._is_list_view() and isinstance(self._get_paginator(), PageNumberPagination)
-        codes = {"401", "429"}
+        codes = {"401", "429", "503"}
         if has_body or any(p["in"] == "query" for p in parameters):
             codes.add("400")
         if tenant or (unsafe and session):

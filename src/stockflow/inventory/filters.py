@@ -13,6 +13,8 @@ from stockflow.inventory.models import (
     MovementKind,
     ReferenceType,
     Sale,
+    StockEvent,
+    StockEventType,
     StockLevel,
     StockMovement,
 )
@@ -97,3 +99,15 @@ class MovementFilter(django_filters.FilterSet):
     def filter_warehouse(self, queryset, name, value):
         # A transfer concerns both of its warehouses.
         return queryset.filter(warehouse_id=value) | queryset.filter(to_warehouse_id=value)
+
+
+class StockEventFilter(django_filters.FilterSet):
+    type = django_filters.ChoiceFilter(choices=StockEventType.choices)
+    product_id = IdFilter()
+    warehouse_id = IdFilter()
+    created_after = DateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = DateTimeFilter(field_name="created_at", lookup_expr="lt")
+
+    class Meta:
+        model = StockEvent
+        fields = ["type", "product_id", "warehouse_id", "created_after", "created_before"]

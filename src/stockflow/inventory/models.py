@@ -86,20 +86,43 @@ class AppendOnlyError(RuntimeError):
     pass
 
 
-class LedgerQuerySet(models.QuerySet):
+class AppendOnlyQuerySet(models.QuerySet):
+    """Refuses updates and deletes of the rows of an append-only table (``rows`` names them)."""
+
+    rows = "Rows"
+
     def update(self, **kwargs):
-        raise AppendOnlyError("Ledger entries are never updated.")
+        raise AppendOnlyError(f"{self.rows} are never updated.")
 
     def bulk_update(self, objs, fields, batch_size=None):
         # Refused before QuerySet.bulk_update opens its transaction, which would otherwise be
         # left broken by the refusal of update().
-        raise AppendOnlyError("Ledger entries are never updated.")
+        raise AppendOnlyError(f"{self.rows} are never updated.")
 
     def delete(self):
-        raise AppendOnlyError("Ledger entries are never deleted.")
+        raise AppendOnlyError(f"{self.rows} are never deleted.")
 
 
-class LedgerEntry(models.Model):
+class AppendOnlyModel:
+    """Mixin of an append-only model: an instance is inserted once, never saved again nor
+    deleted (its queryset, an ``AppendOnlyQuerySet``, refuses the bulk forms)."""
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError(
+                f"{self._meta.verbose_name_plural.capitalize()} are never updated."
+            )
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError(f"{self._meta.verbose_name_plural.capitalize()} are never deleted.")
+
+
+class LedgerQuerySet(AppendOnlyQuerySet):
+    rows = "Ledger entries"
+
+
+class LedgerEntry(AppendOnlyModel, models.Model):
     """One change to one stock level. Append-only: inserts only."""
 
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
@@ -144,14 +167,6 @@ class LedgerEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reason} {self.change:+d} → {self.quantity_after}"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise AppendOnlyError("Ledger entries are never updated.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AppendOnlyError("Ledger entries are never deleted.")
 
 
 class Sale(models.Model):
@@ -257,3 +272,49 @@ class StockMovement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.quantity} × {self.product_id}"
+
+
+class StockEventType(models.TextChoices):
+    LOW = "stock.low", "Stock fell below its threshold"
+    OUT = "stock.out", "Stock ran out"
+    REPLENISHED = "stock.replenished", "Stock back at or above its threshold"
+
+
+class StockEventQuerySet(AppendOnlyQuerySet):
+    rows = "Stock events"
+
+
+class StockEvent(AppendOnlyModel, models.Model):
+    """A stock level crossed its threshold or ran out: written by ``inventory.events`` in the
+    transaction of the change, read by the notifications. Append-only, like the ledger.
+
+    ``data`` is what a receiver gets: product, SKU, warehouse, quantity before and after, the
+    threshold and, when the level is a low-stock alert, the alert's figures."""
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+", db_index=False)
+    type = models.CharField(max_length=40, choices=StockEventType.choices)
+    stock_level = models.ForeignKey(
+        StockLevel, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+", db_index=False)
+    warehouse = models.ForeignKey(
+        Warehouse, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    data = models.JSONField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = StockEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["company", "-id"], name="stock_event_company_id"),
+            models.Index(fields=["product", "-id"], name="stock_event_product_id"),
+            models.Index(fields=["warehouse", "-id"], name="stock_event_warehouse_id"),
+            models.Index(fields=["stock_level", "id"], name="stock_event_level_id"),
+            # The notifications read the events of the last minutes not yet handed out.
+            models.Index(fields=["created_at"], name="stock_event_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.product_id}@{self.warehouse_id}"

@@ -187,6 +187,23 @@ class LedgerEntrySerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
+class StockEventSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    type = serializers.CharField()
+    company_id = serializers.IntegerField()
+    product_id = serializers.IntegerField()
+    warehouse_id = serializers.IntegerField()
+    data = serializers.JSONField(
+        help_text=(
+            "product_id, sku, warehouse_id, stock_level_id, quantity_before, quantity_after, "
+            "threshold; for a low or sold-out level with recent sales, the low-stock report's "
+            "avg_daily_sales, days_until_stockout, suggested_reorder_quantity, window_days, "
+            "cover_days, supplier_id."
+        )
+    )
+    created_at = serializers.DateTimeField()
+
+
 class SaleSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     company_id = serializers.IntegerField()

@@ -28,6 +28,7 @@ from stockflow import locking
 from stockflow.api.errors import Conflict, ErrorCode
 from stockflow.catalog.models import Product, Warehouse
 from stockflow.catalog.selectors import bundle_leaf_components
+from stockflow.inventory.events import LevelMove, record_crossings
 from stockflow.inventory.levels import ensure_stock_levels, lock_effective_thresholds
 from stockflow.inventory.models import (
     AdjustmentReason,
@@ -129,12 +130,16 @@ def _apply_changes(
     levels: dict[LevelKey, LockedLevel],
 ) -> list[LedgerEntry]:
     """Write ``changes`` to the locked ``levels`` (in one UPDATE) and their ledger entries (in
-    one INSERT), in the order of ``changes``. The caller has checked the new quantities."""
+    one INSERT), in the order of ``changes``, and their stock events. The caller has checked
+    the new quantities."""
     now = timezone.now()
     entries = []
+    moves = []
     for change in changes:
         level = levels[change.key]
+        before = level.quantity
         level.quantity += change.change
+        moves.append(_move(level, before))
         entries.append(
             LedgerEntry(
                 company_id=company_id,
@@ -157,7 +162,19 @@ def _apply_changes(
         [StockLevel(id=level.id, quantity=level.quantity, updated_at=now) for level in changed],
         ["quantity", "updated_at"],
     )
+    record_crossings(company_id, moves, at=now)
     return LedgerEntry.objects.bulk_create(entries)
+
+
+def _move(level: LockedLevel, before: int) -> LevelMove:
+    return LevelMove(
+        level.id,
+        level.product_id,
+        level.warehouse_id,
+        level.low_stock_threshold,
+        before,
+        level.quantity,
+    )
 
 
 def _add_missing_levels(
@@ -494,6 +511,7 @@ def record_sale(
                 actor=actor,
                 created_at=now,
             )
+            record_crossings(product.company_id, [_move(level, level.quantity + quantity)], at=now)
             return StockOperationResult(sale, [entry])
     raise refusal
 
@@ -534,7 +552,8 @@ def _plain_sale_statements(db, company_count: int) -> tuple[str, str, str]:
           AND p.id = {level}.product_id AND p.company_id = {level}.company_id
           AND p.is_active AND NOT p.is_bundle
           AND w.id = {level}.warehouse_id AND w.company_id = {level}.company_id AND w.is_active
-        RETURNING {level}.id, {level}.quantity, {level}.company_id, {price}
+        RETURNING {level}.id, {level}.quantity, {level}.company_id, {price},
+                  {level}.low_stock_threshold
     """
     insert_sale = f"""
         INSERT INTO {Sale._meta.db_table}
@@ -591,7 +610,7 @@ def try_record_plain_sale(
         row = cursor.fetchone()
         if row is None:
             return None
-        level_id, quantity_after, company_id, unit_price = row
+        level_id, quantity_after, company_id, unit_price, threshold = row
         unit_price = _price_from_db(db, unit_price)
         cursor.execute(
             insert_sale,
@@ -624,6 +643,20 @@ def try_record_plain_sale(
             ],
         )
         entry_id = cursor.fetchone()[0]
+        record_crossings(
+            company_id,
+            [
+                LevelMove(
+                    level_id,
+                    product_id,
+                    warehouse_id,
+                    threshold,
+                    quantity_after + quantity,
+                    quantity_after,
+                )
+            ],
+            at=now,
+        )
     return PlainSale(
         id=sale_id,
         company_id=company_id,
@@ -754,5 +787,10 @@ def record_initial_stock(
             actor=actor,
             note=note,
             created_at=now,
+        )
+        record_crossings(
+            product.company_id,
+            [LevelMove(level.id, product.pk, warehouse.pk, threshold, 0, quantity)],
+            at=now,
         )
     return level

@@ -11,6 +11,7 @@ router.register("stock-levels", views.StockLevelViewSet, basename="stock-level")
 router.register("stock/movements", views.MovementViewSet, basename="stock-movement")
 router.register("ledger", views.LedgerViewSet, basename="ledger-entry")
 router.register("sales", views.SaleViewSet, basename="sale")
+router.register("events", views.StockEventViewSet, basename="stock-event")
 
 urlpatterns = [
     re_path(r"^stock/receipts/?$", views.ReceiptView.as_view(), name="stock-receipt"),

@@ -20,9 +20,10 @@ from stockflow.inventory.filters import (
     LedgerEntryFilter,
     MovementFilter,
     SaleFilter,
+    StockEventFilter,
     StockLevelFilter,
 )
-from stockflow.inventory.models import LedgerEntry, Sale, StockLevel, StockMovement
+from stockflow.inventory.models import LedgerEntry, Sale, StockEvent, StockLevel, StockMovement
 from stockflow.inventory.serializers import (
     AdjustmentInput,
     LedgerEntrySerializer,
@@ -33,6 +34,7 @@ from stockflow.inventory.serializers import (
     SaleInput,
     SaleResultSerializer,
     SaleSerializer,
+    StockEventSerializer,
     StockLevelSerializer,
     TransferInput,
     operation_result_data,
@@ -235,6 +237,17 @@ class LedgerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantView
     pagination_class = NewestFirstCursorPagination
     filter_backends = [DjangoFilterBackend]
     filterset_class = LedgerEntryFilter
+
+
+class StockEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """Stock events of the caller's companies (a level crossing its low-stock threshold or
+    running out), newest first (cursor pagination): what webhooks and emails deliver."""
+
+    queryset = StockEvent.objects.all()
+    serializer_class = StockEventSerializer
+    pagination_class = NewestFirstCursorPagination
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = StockEventFilter
 
 
 class MovementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):

@@ -21,6 +21,9 @@ class Company(models.Model):
 
     name = models.CharField(max_length=200)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # (after created_at: in the class body this name hides django.utils.timezone)
+    #: IANA time zone name: when "daily" happens for the company (email digests)
+    timezone = models.CharField(max_length=64, default="UTC")
 
     class Meta:
         verbose_name_plural = "companies"

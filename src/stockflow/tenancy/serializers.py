@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import available_timezones
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
@@ -13,7 +14,10 @@ User = get_user_model()
 
 class ObtainTokenSerializer(serializers.Serializer):
     username = serializers.CharField(max_length=150)
-    password = serializers.CharField(max_length=256, style={"input_type": "password"})
+    # Used exactly as typed: a password may begin or end with a space.
+    password = serializers.CharField(
+        max_length=256, trim_whitespace=False, style={"input_type": "password"}
+    )
     name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     expires_in_days = serializers.IntegerField(
         min_value=1,
@@ -66,8 +70,9 @@ class CompanySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Company
-        fields = ["id", "name", "created_at", "role"]
+        fields = ["id", "name", "timezone", "created_at", "role"]
         read_only_fields = ["id", "created_at", "role"]
+        extra_kwargs = {"timezone": {"help_text": 'IANA time zone, e.g. "Europe/Paris".'}}
 
     def get_role(self, company: Company) -> str | None:
         return self.context["tenant"].role_in(company.id)
@@ -76,6 +81,11 @@ class CompanySerializer(serializers.ModelSerializer):
         value = value.strip()
         if not value:
             raise serializers.ValidationError("This field may not be blank.")
+        return value
+
+    def validate_timezone(self, value: str) -> str:
+        if value not in available_timezones():
+            raise serializers.ValidationError('Not a known time zone (e.g. "Europe/Paris").')
         return value
 
 

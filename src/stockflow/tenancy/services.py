@@ -15,9 +15,9 @@ User = get_user_model()
 
 
 @transaction.atomic
-def create_company(*, name: str, owner) -> Company:
+def create_company(*, name: str, owner, timezone: str = "UTC") -> Company:
     """Create a company; its creator becomes its owner."""
-    company = Company.objects.create(name=name)
+    company = Company.objects.create(name=name, timezone=timezone)
     Membership.objects.create(user=owner, company=company, role=Role.OWNER)
     return company
 

@@ -98,7 +98,9 @@ class CompanyViewSet(
 
     def perform_create(self, serializer) -> None:
         serializer.instance = services.create_company(
-            name=serializer.validated_data["name"], owner=self.request.user
+            name=serializer.validated_data["name"],
+            owner=self.request.user,
+            timezone=serializer.validated_data.get("timezone", "UTC"),
         )
         # The new membership is not in the scope loaded before the create.
         self.tenant.reload()

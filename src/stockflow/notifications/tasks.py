@@ -1,0 +1,48 @@
+"""The worker's tasks (Django's task API: ``django_tasks``). Each is idempotent: a task run
+twice, or a lost one swept and enqueued again, does no harm."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.core.management import call_command
+from django.utils import timezone
+from django_tasks import task
+
+from stockflow.notifications import emails, services
+
+
+@task()
+def deliver_webhook(delivery_id: int) -> str | None:
+    return services.attempt_delivery(delivery_id)
+
+
+@task()
+def sweep_webhook_deliveries() -> int:
+    return services.sweep_deliveries()
+
+
+@task()
+def send_immediate_emails() -> int:
+    return emails.send_immediate_alerts()
+
+
+@task()
+def send_daily_digests() -> int:
+    return emails.send_daily_digests()
+
+
+@task()
+def purge_idempotency_keys() -> None:
+    call_command("purge_idempotency_keys", verbosity=0)
+
+
+@task()
+def purge_old_records(task_days: int = 7) -> int:
+    """Finished task rows older than ``task_days``, and the dispatcher's old markers."""
+    from django_tasks_db.models import DBTaskResult
+
+    purged = services.purge_dispatched_events()
+    limit = timezone.now() - timedelta(days=task_days)
+    finished = DBTaskResult.objects.filter(finished_at__lt=limit)
+    return purged + finished.delete()[0]

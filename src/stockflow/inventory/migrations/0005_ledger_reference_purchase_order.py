@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("inventory", "0003_stock_level_threshold_and_report_indexes"),
+        ("inventory", "0004_stock_events"),
     ]
 
     operations = [

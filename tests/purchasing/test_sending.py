@@ -8,23 +8,23 @@ from django.core import mail
 
 from stockflow.purchasing.models import PurchaseOrder
 from tests.factories import assert_error
+from tests.notifications.receiver import run_worker_once
 from tests.purchasing.conftest import draft, order_url
 
 pytestmark = pytest.mark.django_db
 
 
-def test_ordering_with_send_emails_the_supplier_after_commit(
-    tenant_a, goods, django_capture_on_commit_callbacks
-):
+@pytest.mark.django_db(transaction=True)
+def test_ordering_with_send_emails_the_supplier_through_the_worker(tenant_a, goods):
     warehouse, supplier, mug, tea = goods
     order = draft(supplier, warehouse, (mug, 3), (tea, 7))
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        response = tenant_a.admin.post(
-            order_url(order, "/order"), {"send_to_supplier": True}, format="json"
-        )
-        assert response.status_code == 200, response.content
-        assert mail.outbox == []  # nothing leaves before the commit
-    assert len(callbacks) == 1
+    response = tenant_a.admin.post(
+        order_url(order, "/order"), {"send_to_supplier": True}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    assert mail.outbox == []  # the worker sends it
+    run_worker_once()
+    run_worker_once()  # a second run sends nothing more
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert message.to == ["orders@acme.example"]
@@ -39,11 +39,12 @@ def test_ordering_with_send_emails_the_supplier_after_commit(
     assert PurchaseOrder.objects.get(pk=order.pk).sent_at is not None
 
 
-def test_ordering_without_send_sends_nothing(tenant_a, goods, django_capture_on_commit_callbacks):
+@pytest.mark.django_db(transaction=True)
+def test_ordering_without_send_sends_nothing(tenant_a, goods):
     warehouse, supplier, mug, _ = goods
     order = draft(supplier, warehouse, (mug, 1))
-    with django_capture_on_commit_callbacks(execute=True):
-        tenant_a.admin.post(order_url(order, "/order"), {}, format="json")
+    tenant_a.admin.post(order_url(order, "/order"), {}, format="json")
+    run_worker_once()
     assert mail.outbox == []
     assert PurchaseOrder.objects.get(pk=order.pk).sent_at is None
 

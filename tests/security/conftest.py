@@ -233,7 +233,7 @@ def build_shop(tenant: Tenant, marker: str) -> Shop:
         receipt=receipt,
         transfer=transfer,
         ledger_entry=LedgerEntry.objects.filter(company=company).latest("id"),
-        event=StockEvent.objects.get(company=company),
+        event=StockEvent.objects.get(company=company, stock_level__isnull=False),
         webhook=webhook,
         delivery=delivery,
         idempotency_key=idempotency_key,

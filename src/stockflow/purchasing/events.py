@@ -1,13 +1,14 @@
 """The events of purchase orders (SPEC §4.2): ``purchase_order.ordered`` when an order is
 placed, ``purchase_order.received`` on each receipt against it. Recorded here, in the
-transaction of the change, and nowhere else."""
+transaction of the change, and nowhere else, in the event table of the inventory layer."""
 
 from __future__ import annotations
 
+from stockflow.inventory.models import StockEvent, StockEventType
 from stockflow.purchasing.models import PurchaseOrder, PurchaseOrderLine
 
-ORDERED = "purchase_order.ordered"
-RECEIVED = "purchase_order.received"
+ORDERED = StockEventType.PURCHASE_ORDER_ORDERED
+RECEIVED = StockEventType.PURCHASE_ORDER_RECEIVED
 
 
 def event_data(
@@ -39,12 +40,12 @@ def record_order_event(
     *,
     lines: list[PurchaseOrderLine],
     received: dict[int, int] | None = None,
-) -> dict:
-    """Record ``event_type`` for ``order`` in the current transaction. Until the event table
-    of the inventory layer exists, the event's data is only built (and returned): this is
-    the one place that will insert it."""
-    return {
-        "type": event_type,
-        "company_id": order.company_id,
-        "data": event_data(order, lines, received),
-    }
+) -> StockEvent:
+    """Record ``event_type`` for ``order`` in the current transaction, in the event table of
+    the inventory layer (read by the webhooks like the stock events)."""
+    return StockEvent.objects.create(
+        company_id=order.company_id,
+        type=event_type,
+        warehouse_id=order.warehouse_id,
+        data=event_data(order, lines, received),
+    )

@@ -1,10 +1,9 @@
 """Sending a placed order to the supplier's contact: an HTML email (the printable order)
 with the order as a CSV attachment; the order records when it was sent.
 
-``send_order_to_supplier`` is called after the placing transaction commits
-(``transaction.on_commit``), through Django's email API. It is one function of plain
-arguments (company id, order id) so that it can become a task of the background worker
-unchanged."""
+``send_order_to_supplier`` runs in the worker (``tasks.send_order_to_supplier``, enqueued when
+the placing transaction commits), through Django's email API. An order already sent is not
+sent again, so a task run twice sends one email."""
 
 from __future__ import annotations
 
@@ -48,7 +47,7 @@ def send_order_to_supplier(company_id: int, order_id: int) -> bool:
         .filter(pk=order_id)
         .first()
     )
-    if order is None or not order.supplier.contact_email:
+    if order is None or order.sent_at is not None or not order.supplier.contact_email:
         return False
     document = selectors.order_document(order)
     message = EmailMultiAlternatives(

@@ -223,6 +223,7 @@ class FromAlertsInput(serializers.Serializer):
     product_ids = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
         required=False,
+        allow_empty=False,
         max_length=MAX_LINES,
         help_text="Only these products.",
     )

@@ -9,8 +9,8 @@
   ``inventory.services.receive_stock_lines``: ledger ``receipt`` entries referring to the
   order, all in one transaction. Two receipts of one order run one after the other, so
   together they never receive more than was ordered.
-* Side effects leave after commit (``transaction.on_commit``): the email to the supplier
-  (``sending``). Events are recorded in the transaction (``events``).
+* Side effects leave after commit (``transaction.on_commit``): the email to the supplier is a
+  task of the worker (``tasks``, ``sending``). Events are recorded in the transaction (``events``).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from stockflow.catalog.models import (
 )
 from stockflow.inventory.models import ReferenceType
 from stockflow.inventory.services import receive_stock_lines
-from stockflow.purchasing import events, sending
+from stockflow.purchasing import events, tasks
 from stockflow.purchasing.models import (
     PurchaseOrder,
     PurchaseOrderLine,
@@ -294,8 +294,9 @@ def place_order(order: PurchaseOrder, *, actor=None, send_to_supplier: bool = Fa
         order.save()
         events.record_order_event(order, events.ORDERED, lines=lines)
         if send_to_supplier:
+            # The worker sends it, once the order is committed.
             transaction.on_commit(
-                partial(sending.send_order_to_supplier, order.company_id, order.pk)
+                partial(tasks.send_order_to_supplier.enqueue, order.company_id, order.pk)
             )
     return order
 

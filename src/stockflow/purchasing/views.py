@@ -249,7 +249,7 @@ class PurchaseOrdersFromAlertsView(TenantAPIView):
                 cover_days=params["cover_days"],
                 warehouse_id=params.get("warehouse_id"),
                 product_type_id=params.get("product_type_id"),
-                product_ids=params.get("product_ids"),
+                product_ids=params.get("product_ids", ()),
             ).rows
 
         result = services.create_orders_from_alerts(

@@ -19,6 +19,9 @@ VENV_BIN = ROOT / ".venv" / "bin"
 STATE_DIR = ROOT / "var" / "bench"
 
 SERVER_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+# Database names are "<prefix>_<size>": a distinct prefix keeps two checkouts measuring on one
+# server from loading into (and selling from) the same database.
+DATABASE_PREFIX = os.environ.get("BENCH_DB_PREFIX", "sf_bench")
 # Only a local server is ever loaded or driven by these scripts.
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
@@ -31,10 +34,6 @@ def emit(**fields) -> None:
     print(json.dumps(fields, default=str), flush=True)
 
 
-# Databases are named <prefix>_<size>; BENCH_DB_PREFIX gives a checkout its own databases.
-DB_PREFIX = os.environ.get("BENCH_DB_PREFIX", "sf_bench")
-
-
 def database_url(size: str) -> str:
     parts = urlsplit(SERVER_URL)
     if parts.hostname not in LOCAL_HOSTS:
@@ -43,7 +42,9 @@ def database_url(size: str) -> str:
 
 
 def database_name(size: str) -> str:
-    return f"{DB_PREFIX}_{size.lower()}"
+    if not DATABASE_PREFIX.replace("_", "").isalnum():
+        raise SystemExit(f"BENCH_DB_PREFIX must be letters, digits and _, not {DATABASE_PREFIX!r}")
+    return f"{DATABASE_PREFIX}_{size.lower()}"
 
 
 def libpq_url(url: str) -> str:

@@ -262,11 +262,11 @@ def sales_throughput(db_url: str, state: dict, args) -> dict:
 
 def sell_one(state: dict, product_id: int) -> None:
     from stockflow.catalog.models import Product, Warehouse
-    from stockflow.inventory import services
+    from stockflow.inventory import sales
 
     product = Product.objects.get(pk=product_id, company_id=state["company_id"])
     warehouse = Warehouse.objects.get(pk=state["warehouse_id"], company_id=state["company_id"])
-    services.record_sale(product=product, warehouse=warehouse, quantity=1)
+    sales.record_sale(product=product, warehouse=warehouse, quantity=1)
 
 
 def put_levels_at_threshold(state: dict, product_ids: list[int]) -> None:

@@ -15,6 +15,7 @@ reported as "not measured yet" and the run goes on with the rest.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -50,6 +51,7 @@ from bench.common import (
 CONNECTIONS = 16
 DURATION = 15
 WARMUP = 3
+ROUNDS = 3
 MAX_ALERTS_DURATION = 90
 SPREAD_TARGETS = 10_000
 MIN_TARGET_STOCK = 20
@@ -361,15 +363,23 @@ def latency_percentiles(samples_ms: list[float]) -> dict:
     return {"p50_ms": pick(0.50), "p95_ms": pick(0.95), "max_ms": round(ordered[-1], 2)}
 
 
-def drive_sales(server: Gunicorn, path: str, targets: Path, token: str, args) -> dict:
-    script_args = [str(targets), token]
-    server.drive(path, "sale.lua", script_args, connections=args.connections, duration=WARMUP)
-    return server.drive(
-        path, "sale.lua", script_args, connections=args.connections, duration=args.duration
+def warm_up(server: Gunicorn, path: str, targets: Path, token: str, args) -> None:
+    server.drive(
+        path, "sale.lua", [str(targets), token], connections=args.connections, duration=WARMUP
     )
 
 
-def sale_figures(label: str, mode: str, figures: dict, size: str) -> dict:
+def drive_sales(server: Gunicorn, path: str, targets: Path, token: str, args) -> dict:
+    return server.drive(
+        path,
+        "sale.lua",
+        [str(targets), token],
+        connections=args.connections,
+        duration=args.duration,
+    )
+
+
+def sale_figures(label: str, mode: str, figures: dict, size: str, round_no: int) -> dict:
     unexpected = {
         key: count
         for key, count in figures["error_codes"].items()
@@ -380,6 +390,7 @@ def sale_figures(label: str, mode: str, figures: dict, size: str) -> dict:
         "size": size,
         "target": label,
         "mode": mode,
+        "round": round_no,
         "rps": figures["rps"],
         "p50_ms": figures["p50_ms"],
         "p95_ms": figures["p95_ms"],
@@ -444,41 +455,139 @@ def verify_stock_command(state: dict) -> dict:
     return {"available": True, "passed": done.returncode == 0, "output": output[-500:]}
 
 
-def floors(state: dict, args, spread: Path, hot: Path) -> dict:
+# Figures summarised over the rounds: the median, and the spread (lowest, highest).
+SUMMARISED = ("rps", "tps", "p50_ms", "p95_ms", "worker_cpu_ms_per_req", "db_cpu_ms_per_req")
+
+
+def summary(size: str, target: str, mode: str, lines: list[dict]) -> dict:
+    figures: dict = {}
+    for name in SUMMARISED:
+        values = [line[name] for line in lines if line.get(name) is not None]
+        if values:
+            figures[name] = {
+                "median": round(statistics.median(values), 2),
+                "min": min(values),
+                "max": max(values),
+            }
+    costs = [
+        line["worker_cpu_ms_per_req"] + line["db_cpu_ms_per_req"]
+        for line in lines
+        if line.get("worker_cpu_ms_per_req") is not None
+    ]
+    if costs:
+        figures["cpu_ms_per_req"] = {
+            "median": round(statistics.median(costs), 2),
+            "min": round(min(costs), 2),
+            "max": round(max(costs), 2),
+        }
+    line = {
+        "bench": "writes",
+        "size": size,
+        "summary": target,
+        "mode": mode,
+        "rounds": len(lines),
+        **figures,
+        "unexpected_errors": sum(line.get("unexpected_errors", 0) for line in lines),
+        "background_cpu_pct": [line["background_cpu_pct"] for line in lines],
+    }
+    emit(**line)
+    return line
+
+
+def measure_writes(state: dict, args, *, with_api: bool) -> dict[tuple[str, str], dict]:
+    """Every target of the write benchmark, in interleaved rounds: in each round, for each mode
+    (spread, hot), the raw SQL floor, the bare Django floor, then the API. A transient stall of
+    the shared machine then lands on one sample of each target at most, not on all the samples
+    of one target. Prints each sample, then per target and mode the median and spread."""
     size = state["size"]
-    results: dict = {}
-    for mode, is_hot in (("spread", False), ("hot", True)):
-        figures = run_pgbench(state, hot=is_hot, clients=args.connections, duration=args.duration)
-        results[("raw_sql", mode)] = figures["tps"]
-        emit(bench="writes", size=size, target="raw_sql", mode=mode, **figures)
-    with Gunicorn(state["database_url"], settings=FLOOR_SETTINGS, workers=args.workers) as server:
-        for mode, targets in (("spread", spread), ("hot", hot)):
-            figures = drive_sales(server, FLOOR_PATH, targets, state["token"], args)
-            line = sale_figures("bare_django", mode, figures, size)
-            results[("bare_django", mode)] = line["rps"]
-        # The same server answering its health check (one SELECT 1, nothing written): what
+    spread, hot = write_targets(state)
+    modes = (("spread", spread, False), ("hot", hot, True))
+    samples: dict[tuple[str, str], list[dict]] = {}
+    with contextlib.ExitStack() as servers:
+        floor = servers.enter_context(
+            Gunicorn(state["database_url"], settings=FLOOR_SETTINGS, workers=args.workers)
+        )
+        paths = {"bare_django": (floor, FLOOR_PATH)}
+        # One API server per cache of the rate limits (``--caches``): the first is
+        # ``http_api`` (the ratios are of it), another ``http_api_<cache>``, in the same rounds.
+        caches = (
+            list(dict.fromkeys(getattr(args, "caches", None) or ["locmem"])) if with_api else []
+        )
+        for index, cache in enumerate(caches):
+            redis_url = args.redis_url if cache == "redis" else ""
+            api = servers.enter_context(
+                Gunicorn(state["database_url"], workers=args.workers, redis_url=redis_url)
+            )
+            label = "http_api" if index == 0 else f"http_api_{cache}"
+            if route_exists(api, "POST", SALES_PATH, state["token"]):
+                paths[label] = (api, SALES_PATH)
+            else:
+                emit(
+                    bench="writes",
+                    size=size,
+                    target="http_api",
+                    status="not measured yet",
+                    reason=f"POST {SALES_PATH} does not exist on this build",
+                )
+        for server, path in paths.values():
+            warm_up(server, path, spread, state["token"], args)
+        for round_no in range(1, args.rounds + 1):
+            for mode, targets, is_hot in modes:
+                figures = run_pgbench(
+                    state, hot=is_hot, clients=args.connections, duration=args.duration
+                )
+                line = {"bench": "writes", "size": size, "target": "raw_sql", "mode": mode}
+                line.update(round=round_no, **figures)
+                emit(**line)
+                samples.setdefault(("raw_sql", mode), []).append(line)
+                for label, (server, path) in paths.items():
+                    figures = drive_sales(server, path, targets, state["token"], args)
+                    line = sale_figures(label, mode, figures, size, round_no)
+                    samples.setdefault((label, mode), []).append(line)
+        # The floor server answering its health check (one SELECT 1, nothing written): what
         # Django, the middleware and gunicorn cost before any work of the endpoint.
-        figures = server.drive(
+        figures = floor.drive(
             "/healthz", "get.lua", [state["token"]], connections=args.connections, duration=5
         )
-        sale_figures("healthz", "no_write", figures, size)
-    return results
+        sale_figures("healthz", "no_write", figures, size, 1)
+    return {
+        (target, mode): summary(size, target, mode, lines)
+        for (target, mode), lines in samples.items()
+    }
+
+
+def median_of(summaries: dict, target: str, mode: str) -> float | None:
+    line = summaries.get((target, mode))
+    if line is None:
+        return None
+    figure = line.get("tps") or line.get("rps")
+    return figure["median"] if figure else None
+
+
+def emit_ratios(size: str, summaries: dict) -> None:
+    """Ratios of the median throughputs."""
+    for mode in ("spread", "hot"):
+        http = median_of(summaries, "http_api", mode)
+        bare = median_of(summaries, "bare_django", mode)
+        raw = median_of(summaries, "raw_sql", mode)
+        emit(
+            bench="writes",
+            size=size,
+            mode=mode,
+            ratios={
+                "http/bare_django": ratio(http, bare),
+                "http/raw_sql": ratio(http, raw),
+                "bare_django/raw_sql": ratio(bare, raw),
+            },
+        )
 
 
 def command_floor(args) -> None:
     require_tools("wrk", "pgbench")
     state = load_state(args.size)
-    emit(bench="machine", **machine(), workers=args.workers)
-    spread, hot = write_targets(state)
-    results = floors(state, args, spread, hot)
-    for mode in ("spread", "hot"):
-        emit(
-            bench="writes",
-            size=state["size"],
-            ratio="bare_django/raw_sql",
-            mode=mode,
-            value=ratio(results[("bare_django", mode)], results[("raw_sql", mode)]),
-        )
+    emit(bench="machine", **machine(), workers=args.workers, rounds=args.rounds)
+    summaries = measure_writes(state, args, with_api=False)
+    emit_ratios(state["size"], summaries)
     emit(
         bench="writes", size=state["size"], check="ledger_invariant_sql", **verify_ledger_sql(state)
     )
@@ -488,45 +597,9 @@ def command_writes(args) -> None:
     require_tools("wrk", "pgbench")
     state = load_state(args.size)
     size = state["size"]
-    emit(bench="machine", **machine(), workers=args.workers)
-    spread, hot = write_targets(state)
-    results = floors(state, args, spread, hot)
-
-    available = False
-    for cache in args.caches:
-        redis_url = args.redis_url if cache == "redis" else ""
-        with Gunicorn(state["database_url"], workers=args.workers, redis_url=redis_url) as server:
-            available = route_exists(server, "POST", SALES_PATH, state["token"])
-            if not available:
-                break
-            for mode, targets in (("spread", spread), ("hot", hot)):
-                figures = drive_sales(server, SALES_PATH, targets, state["token"], args)
-                line = sale_figures("http_api", mode, {**figures, "cache": cache}, size)
-                # The ratios are of the first cache's figures (the in-process one by default).
-                results.setdefault(("http_api", mode), line["rps"])
-    if not available:
-        emit(
-            bench="writes",
-            size=size,
-            target="http_api",
-            status="not measured yet",
-            reason=f"POST {SALES_PATH} does not exist on this build",
-        )
-
-    for mode in ("spread", "hot"):
-        http = results.get(("http_api", mode))
-        emit(
-            bench="writes",
-            size=size,
-            mode=mode,
-            ratios={
-                "http/bare_django": ratio(http, results[("bare_django", mode)]),
-                "http/raw_sql": ratio(http, results[("raw_sql", mode)]),
-                "bare_django/raw_sql": ratio(
-                    results[("bare_django", mode)], results[("raw_sql", mode)]
-                ),
-            },
-        )
+    emit(bench="machine", **machine(), workers=args.workers, rounds=args.rounds)
+    summaries = measure_writes(state, args, with_api=True)
+    emit_ratios(size, summaries)
     emit(bench="writes", size=size, check="verify_stock", **verify_stock_command(state))
     emit(bench="writes", size=size, check="ledger_invariant_sql", **verify_ledger_sql(state))
 
@@ -728,6 +801,13 @@ def main() -> None:
         p = sub.add_parser(name)
         p.add_argument("--size", type=str.upper, choices=["S", "M", "L"], default="M")
         common(p)
+        if handler is not command_products:
+            p.add_argument(
+                "--rounds",
+                type=int,
+                default=ROUNDS,
+                help="interleaved rounds of every target (medians and spread are reported)",
+            )
         p.set_defaults(handler=handler)
         if name == "writes":
             p.add_argument(

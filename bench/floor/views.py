@@ -1,10 +1,11 @@
 """The framework floor of a sale: the least a Django view can do for POST /api/sales.
 
-No DRF: the same token check as ``ApiTokenAuthentication`` (one query by prefix, SHA-256
-compared in constant time), then in one transaction the same three statements as the raw SQL
-floor (bench/sale.pgbench): a conditional decrement that also checks the caller's role in the
-level's company, the sale row, the ledger entry. Whatever the real endpoint spends beyond this
-view is the cost of DRF, validation, scoping and idempotency.
+No DRF: the same token check as ``ApiTokenAuthentication`` (``token_with_roles``: one
+statement reads the token, its user and the user's memberships; SHA-256 compared in constant
+time), then in one transaction the same three statements as the raw SQL floor
+(bench/sale.pgbench): a conditional decrement limited to the companies where the caller may
+sell, the sale row, the ledger entry. Whatever the real endpoint spends beyond this view is
+the cost of DRF, validation, scoping and idempotency.
 """
 
 from __future__ import annotations
@@ -18,17 +19,14 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from bench.floor.selectors import low_stock_alert_rows
-from stockflow.tenancy.models import ApiToken
+from stockflow.tenancy.selectors import token_with_roles
 from stockflow.tenancy.tokens import split_prefix, token_matches
 
-WRITER_ROLES = ["owner", "admin", "staff"]
+WRITER_ROLES = {"owner", "admin", "staff"}
 
 DECREMENT = """
     UPDATE inventory_stocklevel SET quantity = quantity - %s, updated_at = %s
-    WHERE product_id = %s AND warehouse_id = %s AND quantity >= %s
-      AND company_id IN (
-          SELECT company_id FROM tenancy_membership WHERE user_id = %s AND role = ANY(%s)
-      )
+    WHERE product_id = %s AND warehouse_id = %s AND quantity >= %s AND company_id = ANY(%s)
     RETURNING id, quantity, company_id
 """
 INSERT_SALE = """
@@ -46,10 +44,7 @@ INSERT_LEDGER = """
 """
 LEVEL_EXISTS = """
     SELECT 1 FROM inventory_stocklevel
-    WHERE product_id = %s AND warehouse_id = %s
-      AND company_id IN (
-          SELECT company_id FROM tenancy_membership WHERE user_id = %s AND role = ANY(%s)
-      )
+    WHERE product_id = %s AND warehouse_id = %s AND company_id = ANY(%s)
 """
 
 
@@ -57,27 +52,32 @@ def error(status: int, code: str, message: str) -> JsonResponse:
     return JsonResponse({"error": {"code": code, "message": message}}, status=status)
 
 
-def authenticated_user_id(request: HttpRequest) -> int | None:
+def authenticated(request: HttpRequest) -> tuple[int, dict[int, str]] | None:
+    """The caller's user id and role in each of their companies, by the API's own one-statement
+    token check, or ``None``."""
     scheme, _, raw = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() not in {"bearer", "token"}:
         return None
     prefix = split_prefix(raw.strip())
     if prefix is None:
         return None
-    token = ApiToken.objects.select_related("user").filter(prefix=prefix).first()
-    if token is None or not token_matches(raw.strip(), token.token_hash):
+    found = token_with_roles(prefix)
+    if found is None or not token_matches(raw.strip(), found[0].token_hash):
         return None
+    token, roles = found
     if not token.is_usable() or not token.user.is_active:
         return None
-    return token.user_id
+    return token.user_id, roles
 
 
 @csrf_exempt
 @require_POST
 def floor_sale(request: HttpRequest) -> JsonResponse:
-    user_id = authenticated_user_id(request)
-    if user_id is None:
+    caller = authenticated(request)
+    if caller is None:
         return error(401, "not_authenticated", "Invalid token.")
+    user_id, roles = caller
+    companies = [company_id for company_id, role in roles.items() if role in WRITER_ROLES]
     try:
         body = json.loads(request.body)
         product_id = int(body["product_id"])
@@ -90,12 +90,10 @@ def floor_sale(request: HttpRequest) -> JsonResponse:
 
     now = timezone.now()
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            DECREMENT, [quantity, now, product_id, warehouse_id, quantity, user_id, WRITER_ROLES]
-        )
+        cursor.execute(DECREMENT, [quantity, now, product_id, warehouse_id, quantity, companies])
         level = cursor.fetchone()
         if level is None:
-            cursor.execute(LEVEL_EXISTS, [product_id, warehouse_id, user_id, WRITER_ROLES])
+            cursor.execute(LEVEL_EXISTS, [product_id, warehouse_id, companies])
             if cursor.fetchone() is None:
                 return error(404, "not_found", "Not found.")
             return error(409, "insufficient_stock", "Not enough stock.")
@@ -132,25 +130,22 @@ def floor_sale(request: HttpRequest) -> JsonResponse:
     )
 
 
-MEMBER_OF = "SELECT 1 FROM tenancy_membership WHERE user_id = %s AND company_id = %s"
-
-
 @require_GET
 def floor_low_stock_alerts(request: HttpRequest, company_id: int) -> JsonResponse:
-    """The framework floor of the low-stock report: the same token check, one membership
-    query, the reference SQL (bench/alerts_reference.sql), rows shaped as SPEC.md 3.2."""
-    user_id = authenticated_user_id(request)
-    if user_id is None:
+    """The framework floor of the low-stock report: the same token check (which reads the
+    caller's memberships too), the reference SQL (bench/alerts_reference.sql), rows shaped as
+    SPEC.md 3.2."""
+    caller = authenticated(request)
+    if caller is None:
         return error(401, "not_authenticated", "Invalid token.")
+    _, roles = caller
     try:
         window_days = int(request.GET.get("window_days", 30))
         limit = int(request.GET["limit"]) if "limit" in request.GET else None
     except ValueError:
         return error(400, "validation_error", "window_days and limit are whole numbers.")
-    with connection.cursor() as cursor:
-        cursor.execute(MEMBER_OF, [user_id, company_id])
-        if cursor.fetchone() is None:
-            return error(404, "not_found", "Not found.")
+    if company_id not in roles:
+        return error(404, "not_found", "Not found.")
     rows = low_stock_alert_rows(company_id=company_id, window_days=window_days)
     return JsonResponse(
         {"alerts": rows if limit is None else rows[:limit], "total_alerts": len(rows)}

@@ -66,13 +66,16 @@ below are plain reads on SQLite).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.apps import apps
 from django.db import connection
 from django.db.models import Model, Q
 from django.utils import timezone
+
+from stockflow.sqlparams import datetime_param
 
 # (product id, warehouse id): the natural key of a stock level.
 LevelKey = tuple[int, int]
@@ -85,6 +88,8 @@ class LockedLevel:
     warehouse_id: int
     quantity: int
     low_stock_threshold: int | None = None
+    # Columns a ``LevelGuard`` asked ``change_stock_level`` to return.
+    extra: tuple = ()
 
 
 def _model(label: str) -> type[Model]:
@@ -182,25 +187,62 @@ def lock_stock_levels(keys: Iterable[LevelKey]) -> dict[LevelKey, LockedLevel]:
     return {(row[1], row[2]): LockedLevel(*row) for row in rows}
 
 
-def change_stock_level(key: LevelKey, change: int) -> LockedLevel | None:
-    """Add ``change`` (negative to take stock out) to one stock level if the result stays
-    non-negative, locking the row for the rest of the transaction; one statement.
+@dataclass(frozen=True, slots=True)
+class LevelGuard:
+    """More conditions for ``change_stock_level``, checked by the same statement: tables
+    joined (``FROM``), a condition over them and the level's table (named by its table
+    name), its parameters, and more columns to return (``LockedLevel.extra``)."""
 
-    Returns the level after the change, or ``None`` when the level does not exist or holds
-    too little (nothing was changed then)."""
+    tables: str
+    condition: str
+    params: Sequence
+    returning: str
+
+
+def change_stock_level(
+    key: LevelKey,
+    change: int,
+    *,
+    guard: LevelGuard | None = None,
+    now: datetime | None = None,
+    cursor=None,
+) -> LockedLevel | None:
+    """Add ``change`` (negative to take stock out) to one stock level if the result stays
+    non-negative (and ``guard``'s conditions hold), locking the row for the rest of the
+    transaction; one statement, on ``cursor`` if given (a caller running more statements
+    saves opening one). ``now`` (default: the current time) is its ``updated_at``.
+
+    Returns the level after the change (with its threshold, for the stock events), or
+    ``None`` when the level does not exist, holds too little or fails the guard (nothing was
+    changed then)."""
     product_id, warehouse_id = key
+    level = _table("inventory.StockLevel")
+    params = [change, datetime_param(now or timezone.now(), cursor and cursor.db)]
+    joined = condition = returning = ""
+    if guard is not None:
+        joined = f"FROM {guard.tables}"
+        condition = f"AND {guard.condition}"
+        returning = f", {guard.returning}"
     sql = f"""
-        UPDATE {_table("inventory.StockLevel")}
-        SET quantity = quantity + %s, updated_at = %s
-        WHERE product_id = %s AND warehouse_id = %s AND quantity + %s >= 0
-        RETURNING id, quantity, low_stock_threshold
+        UPDATE {level} SET quantity = {level}.quantity + %s, updated_at = %s
+        {joined}
+        WHERE {level}.product_id = %s AND {level}.warehouse_id = %s
+          AND {level}.quantity + %s >= 0 {condition}
+        RETURNING {level}.id, {level}.quantity, {level}.low_stock_threshold{returning}
     """
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [change, timezone.now(), product_id, warehouse_id, change])
+    params += [product_id, warehouse_id, change]
+    if guard is not None:
+        params += guard.params
+    if cursor is None:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+    else:
+        cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:
         return None
-    return LockedLevel(row[0], product_id, warehouse_id, row[1], row[2])
+    return LockedLevel(row[0], product_id, warehouse_id, row[1], row[2], tuple(row[3:]))
 
 
 def lock_stock_levels_of(

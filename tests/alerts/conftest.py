@@ -18,7 +18,7 @@ from stockflow.catalog.models import (
     Warehouse,
 )
 from stockflow.inventory.models import Sale
-from stockflow.inventory.services import record_initial_stock
+from stockflow.inventory.movements import record_initial_stock
 from stockflow.tenancy.models import Company
 from tests.factories import Tenant
 

@@ -19,7 +19,7 @@ from stockflow.catalog.models import (
 )
 from stockflow.inventory import catalog_stock
 from stockflow.inventory.models import LedgerEntry, Sale, StockLevel
-from stockflow.inventory.services import record_initial_stock
+from stockflow.inventory.movements import record_initial_stock
 from stockflow.tenancy.models import Company
 
 _seq = count(1)

@@ -284,7 +284,7 @@ def test_product_lives_in_many_warehouses_through_stock_levels(tenant_a, warehou
 
 def test_failure_after_the_product_insert_leaves_nothing(tenant_a, warehouse_a, monkeypatch):
     from stockflow.inventory import catalog_stock
-    from stockflow.inventory.services import record_initial_stock
+    from stockflow.inventory.movements import record_initial_stock
 
     def record_then_fail(**kwargs):
         record_initial_stock(**kwargs)  # the stock level and ledger entry are written...

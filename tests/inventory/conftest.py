@@ -13,7 +13,7 @@ from django.db import connection
 
 from stockflow.catalog.models import BundleComponent, Product, ProductType, Warehouse
 from stockflow.inventory.models import LedgerEntry, Sale, StockLevel, StockMovement
-from stockflow.inventory.services import record_initial_stock
+from stockflow.inventory.movements import record_initial_stock
 from stockflow.tenancy.models import Company
 
 _seq = count(1)

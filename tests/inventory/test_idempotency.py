@@ -11,8 +11,9 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from stockflow.api.models import IdempotencyKey
-from stockflow.inventory import services
+from stockflow.inventory import movements, sales
 from stockflow.inventory.models import LedgerEntry, Sale, StockMovement
+from stockflow.inventory.operations import InsufficientStock
 from tests.factories import assert_error, client_for
 from tests.inventory.conftest import db_state, quantity_of, run_concurrently
 
@@ -119,7 +120,7 @@ def test_a_refused_request_does_not_use_up_its_key(tenant_a, shop):
     assert db_state() == before
     assert not IdempotencyKey.objects.exists()
 
-    services.receive_stock(product=shop.mug, warehouse=shop.main, quantity=50)
+    movements.receive_stock(product=shop.mug, warehouse=shop.main, quantity=50)
     retry = tenant_a.staff.post("/api/sales", body, format="json", HTTP_IDEMPOTENCY_KEY="big-sale")
     assert retry.status_code == 201
     assert quantity_of(shop.mug, shop.main) == 0
@@ -195,17 +196,17 @@ def test_an_expired_key_is_claimed_again_after_purge(tenant_a, shop):
 # --- concurrent duplicates (PostgreSQL row locks) -------------------------------------------
 
 
-def _slow_down(monkeypatch, name: str, seconds: float) -> None:
+def _slow_down(monkeypatch, module, name: str, seconds: float) -> None:
     """Keep the operation's transaction (and so its claimed key) open a little longer, so
     that concurrent duplicates surely arrive while it runs."""
-    original = getattr(services, name)
+    original = getattr(module, name)
 
     def slow(**kwargs):
         result = original(**kwargs)
         time.sleep(seconds)
         return result
 
-    monkeypatch.setattr(services, name, slow)
+    monkeypatch.setattr(module, name, slow)
 
 
 @pytest.mark.postgres
@@ -213,7 +214,7 @@ def _slow_down(monkeypatch, name: str, seconds: float) -> None:
 def test_concurrent_requests_with_one_key_have_one_effect_and_one_response(
     tenant_a, shop, monkeypatch
 ):
-    _slow_down(monkeypatch, "record_sale", 0.3)
+    _slow_down(monkeypatch, sales, "record_sale", 0.3)
     body = {"product_id": shop.gift_box.id, "warehouse_id": shop.main.id, "quantity": 2}
     clients = [client_for(tenant_a.users["staff"]) for _ in range(4)]
 
@@ -243,7 +244,7 @@ def test_concurrent_requests_with_one_key_have_one_effect_and_one_response(
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_requests_with_one_key_and_different_bodies(tenant_a, shop, monkeypatch):
-    _slow_down(monkeypatch, "receive_stock", 0.3)
+    _slow_down(monkeypatch, movements, "receive_stock", 0.3)
     clients = [client_for(tenant_a.users["staff"]) for _ in range(2)]
 
     def post(client, quantity):
@@ -263,17 +264,17 @@ def test_concurrent_requests_with_one_key_and_different_bodies(tenant_a, shop, m
 def test_a_duplicate_waiting_on_a_failed_first_attempt_runs_itself(tenant_a, shop, monkeypatch):
     """The first attempt claims the key then fails (409, rolled back with its key): the
     duplicate that waited on the key claims it and runs."""
-    original = services.record_sale
+    original = sales.record_sale
     calls = []
 
     def first_call_fails(**kwargs):
         calls.append(1)
         if len(calls) == 1:
             time.sleep(0.3)
-            raise services.InsufficientStock([])
+            raise InsufficientStock([])
         return original(**kwargs)
 
-    monkeypatch.setattr(services, "record_sale", first_call_fails)
+    monkeypatch.setattr(sales, "record_sale", first_call_fails)
     body = {"product_id": shop.mug.id, "warehouse_id": shop.main.id, "quantity": 1}
     clients = [client_for(tenant_a.users["staff"]) for _ in range(2)]
 

@@ -14,8 +14,8 @@ from stockflow.catalog.models import Product, ProductType
 from stockflow.inventory.catalog_stock import update_product, update_product_type
 from stockflow.inventory.levels import ensure_stock_levels
 from stockflow.inventory.models import StockLevel
+from stockflow.inventory.movements import adjust_stock, receive_stock, transfer_stock
 from stockflow.inventory.selectors import stock_invariant_violations
-from stockflow.inventory.services import adjust_stock, receive_stock, transfer_stock
 from tests.inventory.conftest import make_product, make_warehouse, put_stock, run_concurrently
 
 

@@ -9,7 +9,8 @@ import pytest
 from django.utils import timezone
 
 from stockflow.inventory.models import LedgerEntry
-from stockflow.inventory.services import adjust_stock, receive_stock, record_sale, transfer_stock
+from stockflow.inventory.movements import adjust_stock, receive_stock, transfer_stock
+from stockflow.inventory.sales import record_sale
 from tests.factories import assert_error
 from tests.inventory.conftest import make_product, make_warehouse, put_stock
 

@@ -1,24 +1,26 @@
 """POST /api/sales: the fast path of a plain sale and the complete path it falls back to.
 
-A plain sale (a whole-number body, no Idempotency-Key) is first offered to
-``services.try_record_plain_sale``; whatever it does not take must get exactly the answer the
-complete path (SaleInput + ``record_sale``) gives, with nothing written by the attempt."""
+A plain sale (a whole-number body, no Idempotency-Key) is first offered to the fast path of
+``sales.sell``; whatever it does not take must get exactly the answer the complete path
+(SaleInput + ``record_sale``) gives, with nothing written by the attempt."""
 
 from __future__ import annotations
 
 import pytest
 from rest_framework.renderers import JSONRenderer
 
-from stockflow.inventory import services
+from stockflow.api.limits import BIGINT_MAX as MAX_ID
+from stockflow.api.limits import MAX_OPERATION_QUANTITY
+from stockflow.inventory import sales
 from stockflow.inventory.models import LedgerEntry, Sale, StockLevel
+from stockflow.inventory.operations import StockOperationResult
 from stockflow.inventory.serializers import (
-    MAX_ID,
     SaleSerializer,
     operation_result_data,
     plain_sale_input,
 )
-from stockflow.inventory.services import MAX_OPERATION_QUANTITY, StockOperationResult
 from stockflow.tenancy.models import Membership, Role
+from stockflow.tenancy.scoping import TenantScope
 from tests.factories import assert_error
 from tests.inventory.conftest import db_state, make_product, make_warehouse, put_stock, quantity_of
 
@@ -33,14 +35,14 @@ def sell(client, body, **headers):
 def fast_path(monkeypatch) -> list:
     """Every result of the fast path during the test (None: it stepped aside)."""
     results: list = []
-    original = services.try_record_plain_sale
+    original = sales._sell_plain_level
 
-    def spy(**kwargs):
-        result = original(**kwargs)
+    def spy(*args, **kwargs):
+        result = original(*args, **kwargs)
         results.append(result)
         return result
 
-    monkeypatch.setattr(services, "try_record_plain_sale", spy)
+    monkeypatch.setattr(sales, "_sell_plain_level", spy)
     return results
 
 
@@ -72,10 +74,10 @@ def test_plain_sale_takes_the_fast_path_and_renders_the_serializers_body(tenant_
     assert quantity_of(shop.mug, shop.main) == 97
 
 
-def test_fast_and_complete_paths_answer_the_same_body(tenant_a, shop, monkeypatch):
+def test_fast_and_complete_paths_answer_the_same_body(tenant_a, shop, settings):
     body = {"product_id": shop.mug.id, "warehouse_id": shop.main.id, "quantity": 2}
     fast = sell(tenant_a.staff, body)
-    monkeypatch.setattr(services, "try_record_plain_sale", lambda **kwargs: None)
+    settings.SALE_FAST_PATH = False
     complete = sell(tenant_a.staff, body)
 
     assert fast.status_code == complete.status_code == 201
@@ -329,35 +331,38 @@ def test_quantity_out_of_bounds_is_a_400_on_the_field(tenant_a, shop, quantity, 
     assert db_state() == before
 
 
-def test_the_service_refuses_without_a_company_and_writes_nothing(shop):
-    before = db_state()
-    result = services.try_record_plain_sale(
-        product_id=shop.mug.id, warehouse_id=shop.main.id, quantity=1, company_ids=[]
+def sell_plain_level(shop, quantity: int, roles: dict[int, str]):
+    """The fast path alone, for a caller with ``roles``."""
+    return sales._sell_plain_level(
+        (shop.mug.id, shop.main.id),
+        quantity,
+        actor=None,
+        scope=TenantScope(None, roles),
+        role=Role.STAFF,
     )
-    assert result is None
+
+
+def test_the_fast_path_refuses_without_a_company_and_writes_nothing(shop):
+    before = db_state()
+    assert sell_plain_level(shop, 1, {}) is None
     assert db_state() == before
 
 
-def test_the_service_sells_only_in_the_given_companies(shop, other_shop):
+def test_the_fast_path_sells_only_in_the_callers_companies(shop, other_shop):
     before = db_state()
-    refused = services.try_record_plain_sale(
-        product_id=shop.mug.id,
-        warehouse_id=shop.main.id,
-        quantity=1,
-        company_ids=[other_shop.company.id],
-    )
-    assert refused is None
+    assert sell_plain_level(shop, 1, {other_shop.company.id: Role.STAFF}) is None
+    assert sell_plain_level(shop, 1, {shop.company.id: Role.VIEWER}) is None
     assert db_state() == before
 
-    sold = services.try_record_plain_sale(
-        product_id=shop.mug.id,
-        warehouse_id=shop.main.id,
-        quantity=1,
-        company_ids=[other_shop.company.id, shop.company.id],
-    )
+    sold = sell_plain_level(shop, 1, {other_shop.company.id: Role.STAFF, shop.company.id: "admin"})
     assert sold is not None
-    assert (sold.company_id, sold.quantity_after, sold.created_by_id) == (shop.company.id, 99, None)
-    assert Sale.objects.get(pk=sold.id).unit_price == sold.unit_price == shop.mug.price
+    sale, [entry] = sold.document, sold.ledger_entries
+    assert (sale.company_id, entry.quantity_after, sale.created_by_id) == (
+        shop.company.id,
+        99,
+        None,
+    )
+    assert Sale.objects.get(pk=sale.id).unit_price == sale.unit_price == shop.mug.price
 
 
 def test_a_price_with_many_digits_keeps_them_exactly(tenant_a, shop, fast_path):
@@ -392,18 +397,13 @@ def test_a_demotion_stops_the_fast_path_on_the_next_request(tenant_a, shop, fast
     assert quantity_of(shop.mug, shop.main) == 98
 
 
-def test_the_service_refuses_a_quantity_out_of_bounds(shop):
+def test_the_fast_path_refuses_a_quantity_out_of_bounds(shop):
     from rest_framework.exceptions import ValidationError
 
     before = db_state()
     for quantity in (0, MAX_OPERATION_QUANTITY + 1):
         with pytest.raises(ValidationError):
-            services.try_record_plain_sale(
-                product_id=shop.mug.id,
-                warehouse_id=shop.main.id,
-                quantity=quantity,
-                company_ids=[shop.company.id],
-            )
+            sell_plain_level(shop, quantity, {shop.company.id: Role.STAFF})
     assert db_state() == before
 
 

@@ -260,20 +260,19 @@ def test_sale_with_idempotency_key_query_count(tenant_a, shop, django_assert_max
     assert LedgerEntry.objects.filter(reason="sale").count() == 1
 
 
-def test_sale_refused_while_units_arrive_is_tried_again(tenant_a, shop, monkeypatch):
+def test_sale_refused_while_units_arrive_is_tried_again(tenant_a, shop, monkeypatch, settings):
     """The conditional UPDATE found too little, but units arrived before the level was read
     for the error report: the sale is tried again instead of a 409 claiming enough stock."""
     from stockflow import locking
-    from stockflow.inventory import services
 
     # The complete path's retry is under test: the fast path steps aside.
-    monkeypatch.setattr(services, "try_record_plain_sale", lambda **kwargs: None)
+    settings.SALE_FAST_PATH = False
     original = locking.change_stock_level
     calls = []
 
-    def first_attempt_finds_too_little(key, change):
+    def first_attempt_finds_too_little(key, change, **kwargs):
         calls.append(change)
-        return None if len(calls) == 1 else original(key, change)
+        return None if len(calls) == 1 else original(key, change, **kwargs)
 
     monkeypatch.setattr(locking, "change_stock_level", first_attempt_finds_too_little)
     response = sell(

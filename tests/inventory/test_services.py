@@ -5,13 +5,9 @@ from __future__ import annotations
 import pytest
 from django.db import transaction
 
-from stockflow.inventory.services import (
-    InsufficientStock,
-    adjust_stock,
-    receive_stock,
-    record_sale,
-    transfer_stock,
-)
+from stockflow.inventory.movements import adjust_stock, receive_stock, transfer_stock
+from stockflow.inventory.operations import InsufficientStock
+from stockflow.inventory.sales import record_sale
 from tests.inventory.conftest import db_state, quantity_of
 
 

@@ -11,7 +11,8 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from stockflow.inventory.models import LedgerEntry, StockLevel
-from stockflow.inventory.services import adjust_stock, receive_stock, record_sale, transfer_stock
+from stockflow.inventory.movements import adjust_stock, receive_stock, transfer_stock
+from stockflow.inventory.sales import record_sale
 from tests.inventory.conftest import make_warehouse, put_stock
 
 LEVELS = StockLevel._meta.db_table

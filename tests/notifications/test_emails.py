@@ -14,7 +14,7 @@ from aiosmtpd.controller import Controller
 from django.utils import timezone
 
 from stockflow.catalog.models import ProductSupplier, Supplier
-from stockflow.inventory import services as inventory
+from stockflow.inventory import sales as inventory
 from stockflow.notifications import emails
 from stockflow.notifications.models import NotificationPreference
 from tests.factories import assert_error

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from standardwebhooks.webhooks import WebhookVerificationError
 
-from stockflow.inventory import services as inventory
+from stockflow.inventory import sales as inventory
 from stockflow.notifications import services
 from tests.notifications.receiver import Receiver, work_until
 

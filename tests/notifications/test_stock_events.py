@@ -8,7 +8,7 @@ import random
 import pytest
 from django.db import transaction
 
-from stockflow.inventory import services
+from stockflow.inventory import movements, sales
 from stockflow.inventory.events import crossings
 from stockflow.inventory.models import AppendOnlyError, LedgerEntry, StockEvent, StockLevel
 from tests.factories import assert_error, client_for
@@ -155,14 +155,14 @@ def test_full_sale_path_and_initial_stock(shop):
     put_stock(nut, shop.main, 12)  # 0 → 12: at or above it
     assert events_of(bolt) == []
     assert events_of(nut) == [(BACK, 0, 12)]
-    services.record_sale(product=nut, warehouse=shop.main, quantity=3)
+    sales.record_sale(product=nut, warehouse=shop.main, quantity=3)
     assert events_of(nut)[-1] == (LOW, 12, 9)
 
 
 @pytest.mark.django_db
 def test_a_rolled_back_change_leaves_no_event(shop):
     with pytest.raises(RuntimeError), transaction.atomic():
-        services.record_sale(product=shop.mug, warehouse=shop.main, quantity=100)
+        sales.record_sale(product=shop.mug, warehouse=shop.main, quantity=100)
         assert [e.type for e in StockEvent.objects.order_by("id")] == [BACK, LOW, OUT]
         raise RuntimeError("the request failed after the sale")
     assert [e.type for e in StockEvent.objects.all()] == [BACK]
@@ -171,7 +171,7 @@ def test_a_rolled_back_change_leaves_no_event(shop):
 
 @pytest.mark.django_db
 def test_events_are_append_only(shop):
-    services.record_sale(product=shop.mug, warehouse=shop.main, quantity=100)
+    sales.record_sale(product=shop.mug, warehouse=shop.main, quantity=100)
     event = StockEvent.objects.first()
     with pytest.raises(AppendOnlyError):
         event.save()
@@ -183,10 +183,10 @@ def test_events_are_append_only(shop):
 def test_events_api_lists_filters_and_pages_within_the_company(
     shop, other_shop, tenant_a, tenant_b, django_assert_max_num_queries
 ):
-    services.record_sale(product=shop.mug, warehouse=shop.main, quantity=90)  # low
-    services.receive_stock(product=shop.mug, warehouse=shop.main, quantity=20)  # back
-    services.record_sale(product=shop.mug, warehouse=shop.main, quantity=30)  # low, out
-    services.record_sale(product=other_shop.mug, warehouse=other_shop.main, quantity=10)
+    sales.record_sale(product=shop.mug, warehouse=shop.main, quantity=90)  # low
+    movements.receive_stock(product=shop.mug, warehouse=shop.main, quantity=20)  # back
+    sales.record_sale(product=shop.mug, warehouse=shop.main, quantity=30)  # low, out
+    sales.record_sale(product=other_shop.mug, warehouse=other_shop.main, quantity=10)
     with django_assert_max_num_queries(4):
         response = tenant_a.viewer.get("/api/events")
     assert response.status_code == 200

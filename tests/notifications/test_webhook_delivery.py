@@ -9,7 +9,7 @@ import pytest
 from django.db import transaction
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from stockflow.inventory import services as inventory
+from stockflow.inventory import sales as inventory
 from stockflow.notifications import services
 from stockflow.notifications.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from tests.notifications.receiver import Receiver, run_worker_once, work_until

@@ -21,7 +21,7 @@ from django.test import override_settings
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from stockflow.inventory import services as inventory
+from stockflow.inventory import sales as inventory
 from stockflow.notifications import scheduler, services
 from stockflow.notifications.models import DeliveryStatus, ScheduledJob, WebhookDelivery
 from tests.notifications.receiver import Receiver, run_worker_once, work_until
@@ -62,7 +62,8 @@ def start_worker_process(**env) -> subprocess.Popen:
     )
 
 
-def wait_for(condition, timeout: float = 30.0) -> None:
+def wait_for(condition, timeout: float = 90.0) -> None:
+    # Generous: a worker process starting on a loaded machine takes a while to import Django.
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, "the condition did not hold in time"

@@ -8,7 +8,7 @@ import time
 import pytest
 from prometheus_client import REGISTRY
 
-from stockflow.inventory import services as inventory
+from stockflow.inventory import sales as inventory
 from stockflow.notifications import services, tasks
 from stockflow.notifications.scheduler import Scheduler
 from stockflow.ops import heartbeat

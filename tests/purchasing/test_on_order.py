@@ -30,7 +30,7 @@ def low(shop):
     shop.supply(product, supplier, lead_time_days=7, primary=True)
     shop.stock(product, warehouse, 1)
     shop.sale(product, warehouse, 1)
-    from stockflow.inventory.services import adjust_stock
+    from stockflow.inventory.movements import adjust_stock
 
     adjust_stock(product=product, warehouse=warehouse, reason="correction", change=-1)
     return warehouse, product, supplier

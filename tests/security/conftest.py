@@ -35,8 +35,7 @@ from stockflow.catalog.models import (
     Supplier,
     Warehouse,
 )
-from stockflow.inventory import catalog_stock
-from stockflow.inventory import services as inventory
+from stockflow.inventory import catalog_stock, movements, sales
 from stockflow.inventory.models import LedgerEntry, Sale, StockEvent, StockLevel, StockMovement
 from stockflow.notifications import services as notifications
 from stockflow.notifications.models import WebhookDelivery, WebhookEndpoint
@@ -189,17 +188,17 @@ def build_shop(tenant: Tenant, marker: str) -> Shop:
     link = catalog.link_supplier(
         product=mug, supplier=supplier, supplier_sku=f"{marker}-S1", is_primary=True
     )
-    receipt = inventory.receive_stock(
+    receipt = movements.receive_stock(
         product=mug, warehouse=main, quantity=5, actor=owner, note=f"{marker} receipt"
     ).document
-    transfer = inventory.transfer_stock(
+    transfer = movements.transfer_stock(
         product=mug, from_warehouse=main, to_warehouse=backup, quantity=3, actor=owner
     ).document
-    inventory.adjust_stock(product=coffee, warehouse=main, reason="damage", change=-1, actor=owner)
-    sale = inventory.record_sale(product=mug, warehouse=main, quantity=2, actor=owner).document
-    inventory.record_sale(product=gift, warehouse=main, quantity=1, actor=owner)
+    movements.adjust_stock(product=coffee, warehouse=main, reason="damage", change=-1, actor=owner)
+    sale = sales.record_sale(product=mug, warehouse=main, quantity=2, actor=owner).document
+    sales.record_sale(product=gift, warehouse=main, quantity=1, actor=owner)
     # The backup warehouse's mugs sell out: a stock.out event.
-    inventory.record_sale(product=mug, warehouse=backup, quantity=3, actor=owner)
+    sales.record_sale(product=mug, warehouse=backup, quantity=3, actor=owner)
     webhook = notifications.create_endpoint(
         company_id=company.pk,
         url=f"http://127.0.0.1:9/{marker}/hooks",

@@ -13,7 +13,7 @@ from django.utils import timezone
 from stockflow.catalog import services as catalog
 from stockflow.catalog.models import Product, ProductType, Supplier, Warehouse
 from stockflow.inventory import catalog_stock
-from stockflow.inventory.services import record_sale
+from stockflow.inventory.sales import record_sale
 from stockflow.tenancy.models import Company
 
 

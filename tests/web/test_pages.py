@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from stockflow.inventory import catalog_stock
-from stockflow.inventory.services import record_sale
+from stockflow.inventory.sales import record_sale
 from stockflow.tenancy.models import Role
 
 pytestmark = pytest.mark.django_db

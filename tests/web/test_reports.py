@@ -11,7 +11,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from stockflow.inventory.models import Sale, StockLevel
-from stockflow.inventory.services import record_sale
+from stockflow.inventory.sales import record_sale
 from stockflow.tenancy.models import Role
 from stockflow.web import selectors
 

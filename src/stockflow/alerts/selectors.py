@@ -18,7 +18,7 @@ What the query decides (SPEC §3.2), candidates first:
   candidate then adds, for each bundle containing it, that bundle's units sold in the
   warehouse times the quantity. A candidate
   without demand is no alert. A (product, warehouse) without a stock level is not checked:
-  every sale takes its units from an existing stock level (``inventory.services``), and a
+  every sale takes its units from an existing stock level (``inventory.sales``), and a
   product with sales cannot be deleted, so a product that sold somewhere has a level there.
 * ``days_until_stockout`` = floor(current_stock / (units_sold / days)), computed as
   ``(current_stock * days) / units_sold`` on non-negative integers, where integer division
@@ -48,6 +48,7 @@ from typing import TypedDict
 
 from django.db import connection
 
+from stockflow.api.limits import BIGINT_MAX  # "no limit" for LIMIT
 from stockflow.catalog.bundles import bundle_parts_cte
 from stockflow.catalog.lead_times import effective_lead_time_sql
 from stockflow.catalog.models import (
@@ -58,9 +59,6 @@ from stockflow.catalog.models import (
 )
 from stockflow.inventory.incoming import incoming_cte
 from stockflow.inventory.models import Sale, StockLevel
-
-# Upper bound of a PostgreSQL bigint (and an SQLite integer): "no limit" for LIMIT.
-BIGINT_MAX = 2**63 - 1
 
 
 class SupplierRow(TypedDict):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from stockflow.alerts.forecast import RATE_DECIMAL_PLACES
-from stockflow.alerts.selectors import BIGINT_MAX
+from stockflow.api.limits import BIGINT_MAX
 
 DEFAULT_WINDOW_DAYS = 30
 MAX_WINDOW_DAYS = 365

@@ -10,7 +10,7 @@ from django import forms
 from django_filters.fields import IsoDateTimeField
 from drf_spectacular.utils import extend_schema_field
 
-BIGINT_MAX = 2**63 - 1
+from stockflow.api.limits import BIGINT_MAX
 
 
 class IdField(forms.IntegerField):

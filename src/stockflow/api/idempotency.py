@@ -36,6 +36,7 @@ from rest_framework.response import Response
 
 from stockflow.api.errors import Conflict, UnprocessableEntity
 from stockflow.api.models import IdempotencyKey
+from stockflow.sqlparams import datetime_param
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
@@ -76,7 +77,7 @@ def _claim(company_id: int, key: str, fingerprint: str) -> int | None:
             f"INSERT INTO {table} (company_id, key, fingerprint, status_code, response_body,"
             " created_at) VALUES (%s, %s, %s, 0, %s, %s)"
             " ON CONFLICT (company_id, key) DO NOTHING RETURNING id",
-            [company_id, key, fingerprint, "null", timezone.now()],
+            [company_id, key, fingerprint, "null", datetime_param(timezone.now())],
         )
         row = cursor.fetchone()
     return row[0] if row else None
@@ -102,13 +103,17 @@ def _stored_body(response: Response) -> str:
 
 def run_idempotent(
     request: Request,
-    company_id: int,
+    company_id: int | Callable[[], int],
     operation: Callable[[], Response],
     *,
     prepare: Callable[[], None] | None = None,
 ) -> Response:
     """Run ``operation`` (which returns a 2xx Response or raises) in one transaction, at most
     once per ``Idempotency-Key`` of the company.
+
+    ``company_id`` may be a callable: it is then called only for a request with a key, before
+    the transaction, since claiming the key needs it (a sale finds its company by resolving
+    its product, which it may otherwise skip, see ``inventory.sales.sell``).
 
     ``prepare``, if given, runs first and outside that transaction: idempotent work the
     operation needs committed beforehand (creating missing stock levels, see
@@ -120,6 +125,8 @@ def run_idempotent(
         with transaction.atomic():
             return _run(operation)
 
+    if callable(company_id):
+        company_id = company_id()
     fingerprint = request_fingerprint(request)
     for _ in range(MAX_CLAIM_ATTEMPTS):
         with transaction.atomic():

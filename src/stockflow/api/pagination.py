@@ -13,7 +13,7 @@ import re
 from rest_framework import pagination
 from rest_framework.exceptions import NotFound, ValidationError
 
-from stockflow.api.filters import BIGINT_MAX
+from stockflow.api.limits import BIGINT_MAX
 
 MAX_PAGE_SIZE = 500
 # Enough digits for any page number or id; a longer string is refused before int() sees it.

@@ -1,5 +1,6 @@
-"""Inventory in the admin: read-only. Stock changes only through ``inventory.services`` (which
-write the ledger), and ledger entries are never edited or deleted."""
+"""Inventory in the admin: read-only. Stock changes only through the inventory services
+(``inventory.movements``, ``inventory.sales``, which write the ledger), and ledger entries
+are never edited or deleted."""
 
 from django.contrib import admin
 

@@ -33,7 +33,7 @@ from stockflow.catalog.services import (
 )
 from stockflow.inventory import levels, selectors
 from stockflow.inventory.models import StockLevel
-from stockflow.inventory.services import record_initial_stock
+from stockflow.inventory.movements import record_initial_stock
 
 HISTORY_MESSAGE = (
     "This {kind} has stock history and cannot be deleted; deactivate it instead "

@@ -26,6 +26,7 @@ from stockflow.catalog.thresholds import (
 )
 from stockflow.inventory.models import StockLevel
 from stockflow.locking import LevelKey
+from stockflow.sqlparams import datetime_param
 
 
 def ensure_stock_levels(keys: Iterable[LevelKey]) -> None:
@@ -44,7 +45,7 @@ def ensure_stock_levels(keys: Iterable[LevelKey]) -> None:
     if not keys:
         return
     pairs_sql = " OR ".join(["(p.id = %s AND w.id = %s)"] * len(keys))
-    params: list = [timezone.now()]
+    params: list = [datetime_param(timezone.now())]
     for product_id, warehouse_id in keys:
         params += [product_id, warehouse_id]
     level_table = StockLevel._meta.db_table

@@ -34,14 +34,15 @@ class ReferenceType(models.TextChoices):
 
 
 class StockLevel(models.Model):
-    """Units of one product in one warehouse. Changed only by ``inventory.services``.
+    """Units of one product in one warehouse. Changed only by the services
+    (``inventory.movements``, ``inventory.sales``).
 
     ``low_stock_threshold`` is the product's effective threshold (``catalog.thresholds``:
     its own, else its product type's; null: none), copied here so that the levels below it
     form a small partial index (``stock_level_low``) that the low-stock report starts from.
     ``inventory.levels`` keeps it equal to the effective one in the transaction that changes
     it: level creation, a product's threshold or type, a product type's threshold (called
-    from ``services.record_initial_stock`` and ``catalog_stock``). ``verify_stock`` checks
+    from ``movements.record_initial_stock`` and ``catalog_stock``). ``verify_stock`` checks
     it.
 
     The foreign keys carry no index of their own: the composite indexes below start with

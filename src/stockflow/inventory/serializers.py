@@ -9,18 +9,21 @@ hot paths.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import cache
+
 from rest_framework import serializers
 
 from stockflow.api.fields import MoneyField, deciding_id_field
-from stockflow.catalog.models import PRICE_DECIMAL_PLACES, PRICE_MAX_DIGITS, Product, Warehouse
-from stockflow.inventory.models import AdjustmentReason, LedgerReason, ReferenceType
-from stockflow.inventory.services import (
+from stockflow.api.limits import (
+    ID_RANGE,
     MAX_OPERATION_QUANTITY,
     MAX_STOCK_QUANTITY,
-    PlainSale,
-    StockOperationResult,
-    check_can_hold_stock,
+    OPERATION_QUANTITY_RANGE,
 )
+from stockflow.catalog.models import PRICE_DECIMAL_PLACES, PRICE_MAX_DIGITS, Product, Warehouse
+from stockflow.inventory.models import AdjustmentReason
+from stockflow.inventory.operations import StockOperationResult, check_can_hold_stock
 from stockflow.tenancy.models import Role
 from stockflow.tenancy.scoping import TenantRelatedField
 
@@ -40,7 +43,9 @@ def _warehouse_field(
 
 
 def _quantity_field() -> serializers.IntegerField:
-    return serializers.IntegerField(min_value=1, max_value=MAX_OPERATION_QUANTITY)
+    return serializers.IntegerField(
+        min_value=OPERATION_QUANTITY_RANGE[0], max_value=OPERATION_QUANTITY_RANGE[-1]
+    )
 
 
 def _note_field() -> serializers.CharField:
@@ -145,14 +150,13 @@ class SaleInput(StockOperationInput):
 
 
 PLAIN_SALE_FIELDS = frozenset({"product_id", "warehouse_id", "quantity"})
-MAX_ID = 2**63 - 1
 
 
 def plain_sale_input(data) -> tuple[int, int, int] | None:
     """``(product_id, warehouse_id, quantity)`` of a sale body made of exactly these three
-    fields, each a JSON integer within bounds: what ``services.try_record_plain_sale`` takes.
-    ``None`` for any other body (a price or a date, a string id, a bound crossed...), which
-    ``SaleInput`` then validates."""
+    fields, each a JSON integer within the bounds ``SaleInput`` applies (``ID_RANGE``,
+    ``OPERATION_QUANTITY_RANGE``); ``None`` for any other body (a price or a date, a string
+    id, a bound crossed...), which only ``SaleInput`` can validate."""
     if not isinstance(data, dict) or data.keys() != PLAIN_SALE_FIELDS:
         return None
     product_id, warehouse_id, quantity = data["product_id"], data["warehouse_id"], data["quantity"]
@@ -160,11 +164,44 @@ def plain_sale_input(data) -> tuple[int, int, int] | None:
     if not (type(product_id) is type(warehouse_id) is type(quantity) is int):
         return None
     within_bounds = (
-        0 < product_id <= MAX_ID
-        and 0 < warehouse_id <= MAX_ID
-        and 0 < quantity <= MAX_OPERATION_QUANTITY
+        product_id in ID_RANGE and warehouse_id in ID_RANGE and quantity in OPERATION_QUANTITY_RANGE
     )
     return (product_id, warehouse_id, quantity) if within_bounds else None
+
+
+class SaleRequestBody:
+    """The body of POST /api/sales as ``inventory.sales.sell`` takes it (a ``SaleRequest``):
+    ``plain`` for its fast path, validated by ``SaleInput`` only when ``resolve`` is called."""
+
+    __slots__ = ("_resolved", "context", "data", "plain")
+
+    def __init__(self, data, context: Callable[[], dict]) -> None:
+        self.data = data
+        self.context = context  # the serializer context, built only to resolve
+        self.plain = plain_sale_input(data)
+        self._resolved: dict | None = None
+
+    @property
+    def resolved(self) -> bool:
+        return self._resolved is not None
+
+    def resolve(self) -> dict:
+        if self._resolved is None:
+            serializer = SaleInput(data=self.data, context=self.context())
+            serializer.is_valid(raise_exception=True)
+            data = serializer.validated_data
+            self._resolved = {
+                "product": data["product_id"],
+                "warehouse": data["warehouse_id"],
+                "quantity": data["quantity"],
+                "unit_price": data.get("unit_price"),
+                "sold_at": data.get("sold_at"),
+            }
+        return self._resolved
+
+    def company_id(self) -> int:
+        """The product's company (resolves the request)."""
+        return self.resolve()["product"].company_id
 
 
 # --- output ------------------------------------------------------------------------------
@@ -248,53 +285,65 @@ class MovementResultSerializer(MovementSerializer):
     ledger_entries = LedgerEntrySerializer(many=True)
 
 
-def operation_result_data(result: StockOperationResult, serializer_class) -> dict:
-    data = serializer_class(result.document).data
-    data["ledger_entries"] = LedgerEntrySerializer(result.ledger_entries, many=True).data
+@cache
+def _rendering(serializer_class: type[serializers.Serializer]) -> list[tuple]:
+    """How ``serializer_class`` renders an object, read once from its own fields: for each
+    readable field, its name, the attributes its value is read through (``source``), its
+    ``to_representation`` and the type of value it represents unchanged. Only flat serializers of plain fields (this module's output
+    serializers) qualify."""
+    rendering = []
+    for field in serializer_class()._readable_fields:
+        if isinstance(field, serializers.BaseSerializer | serializers.SerializerMethodField):
+            raise TypeError(f"{serializer_class.__name__}.{field.field_name} is not a plain field")
+        # These fields represent a value of exactly this type as the value itself.
+        unchanged = _UNCHANGED.get(type(field))
+        # Datetime fields of one format represent a datetime alike: once per result is enough.
+        same_as = None
+        if type(field) is serializers.DateTimeField:
+            same_as = (getattr(field, "format", None), getattr(field, "timezone", None))
+        rendering.append(
+            (field.field_name, field.source_attrs, field.to_representation, unchanged, same_as)
+        )
+    return rendering
+
+
+_UNCHANGED = {serializers.IntegerField: int, serializers.CharField: str}
+
+
+def render(
+    serializer_class: type[serializers.Serializer], instance, memo: dict | None = None
+) -> dict:
+    """``serializer_class(instance).data``: the same keys, order, sources and formats, without
+    DRF's generic per-field machinery (a stock operation's answer is a hot path)."""
+    data = {}
+    for name, source, to_representation, unchanged, same_as in _rendering(serializer_class):
+        value = instance
+        for attribute in source:
+            value = getattr(value, attribute)
+        if value is None or type(value) is unchanged:
+            pass
+        elif same_as is None or memo is None:
+            value = to_representation(value)
+        else:
+            # An operation's times are often one and the same datetime.
+            key = (same_as, value)
+            if key not in memo:
+                memo[key] = to_representation(value)
+            value = memo[key]
+        data[name] = value
     return data
 
 
-# The formats of the fields above, for a body built from plain values.
-_price_format = serializers.DecimalField(
-    max_digits=PRICE_MAX_DIGITS, decimal_places=PRICE_DECIMAL_PLACES
-).to_representation
-_datetime_format = serializers.DateTimeField().to_representation
-
-
-def plain_sale_result_data(sale: PlainSale) -> dict:
-    """The body of ``SaleResultSerializer`` (same keys, order and formats) for a sale
-    recorded by ``services.try_record_plain_sale``, built without a serializer: the sale
-    endpoint's hot path."""
-    created_at = _datetime_format(sale.created_at)
-    return {
-        "id": sale.id,
-        "company_id": sale.company_id,
-        "product_id": sale.product_id,
-        "warehouse_id": sale.warehouse_id,
-        "quantity": sale.quantity,
-        "unit_price": _price_format(sale.unit_price),
-        "sold_at": _datetime_format(sale.sold_at),
-        "created_by_id": sale.created_by_id,
-        "created_at": created_at,
-        "ledger_entries": [
-            {
-                "id": sale.ledger_entry_id,
-                "company_id": sale.company_id,
-                "stock_level_id": sale.stock_level_id,
-                "product_id": sale.product_id,
-                "warehouse_id": sale.warehouse_id,
-                "change": -sale.quantity,
-                "quantity_after": sale.quantity_after,
-                "reason": LedgerReason.SALE.value,
-                "adjustment_reason": "",
-                "reference_type": ReferenceType.SALE.value,
-                "reference_id": sale.id,
-                "actor_id": sale.created_by_id,
-                "note": "",
-                "created_at": created_at,
-            }
-        ],
-    }
+def operation_result_data(result: StockOperationResult, serializer_class) -> dict:
+    """The body of a stock operation's 201: ``serializer_class`` (``SaleSerializer``,
+    ``MovementSerializer``) for its document, with its ledger entries
+    (``LedgerEntrySerializer``)."""
+    memo: dict = {}
+    data = render(serializer_class, result.document, memo)
+    data["ledger_entries"] = [
+        render(LedgerEntrySerializer, entry, memo) for entry in result.ledger_entries
+    ]
+    return data
 
 
 class StockLevelSerializer(serializers.Serializer):

@@ -10,12 +10,11 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status
 from rest_framework.response import Response
 
-from stockflow.api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from stockflow.api.idempotency import run_idempotent
 from stockflow.api.pagination import NewestFirstCursorPagination
 from stockflow.api.schema import IDEMPOTENCY_PARAMETER
 from stockflow.catalog.models import Product
-from stockflow.inventory import levels, selectors, services
+from stockflow.inventory import levels, movements, sales, selectors
 from stockflow.inventory.filters import (
     LedgerEntryFilter,
     MovementFilter,
@@ -24,6 +23,7 @@ from stockflow.inventory.filters import (
     StockLevelFilter,
 )
 from stockflow.inventory.models import LedgerEntry, Sale, StockEvent, StockLevel, StockMovement
+from stockflow.inventory.operations import StockOperationResult
 from stockflow.inventory.serializers import (
     AdjustmentInput,
     LedgerEntrySerializer,
@@ -32,14 +32,13 @@ from stockflow.inventory.serializers import (
     ProductStockSerializer,
     ReceiptInput,
     SaleInput,
+    SaleRequestBody,
     SaleResultSerializer,
     SaleSerializer,
     StockEventSerializer,
     StockLevelSerializer,
     TransferInput,
     operation_result_data,
-    plain_sale_input,
-    plain_sale_result_data,
 )
 from stockflow.tenancy.models import Role
 from stockflow.tenancy.scoping import TenantAPIView, TenantViewSet
@@ -93,7 +92,7 @@ class StockOperationView(TenantAPIView):
         body = operation_result_data(result, self.result_serializer)
         return Response(body, status=status.HTTP_201_CREATED)
 
-    def run_service(self, data: dict) -> services.StockOperationResult:
+    def run_service(self, data: dict) -> StockOperationResult:
         raise NotImplementedError
 
 
@@ -109,7 +108,7 @@ class ReceiptView(StockOperationView):
         )
 
     def run_service(self, data):
-        return services.receive_stock(
+        return movements.receive_stock(
             product=data["product_id"],
             warehouse=data["warehouse_id"],
             quantity=data["quantity"],
@@ -134,7 +133,7 @@ class AdjustmentView(StockOperationView):
         )
 
     def run_service(self, data):
-        return services.adjust_stock(
+        return movements.adjust_stock(
             product=data["product_id"],
             warehouse=data["warehouse_id"],
             reason=data["reason"],
@@ -157,7 +156,7 @@ class TransferView(StockOperationView):
         )
 
     def run_service(self, data):
-        return services.transfer_stock(
+        return movements.transfer_stock(
             product=data["product_id"],
             from_warehouse=data["from_warehouse_id"],
             to_warehouse=data["to_warehouse_id"],
@@ -180,39 +179,17 @@ class SaleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSe
 
     @operation_schema(SaleInput, SaleResultSerializer)
     def create(self, request):
-        # The commonest sale (three whole numbers) first tries the fast path of the service;
-        # whatever it does not take goes the complete way below, which gives the precise
-        # answer. A request with an Idempotency-Key goes the complete way at once: its key is
-        # claimed in the product's company before the sale, which the fast path learns only
-        # from its UPDATE.
-        plain = None if IDEMPOTENCY_HEADER in request.headers else plain_sale_input(request.data)
-        if plain is not None:
-            product_id, warehouse_id, quantity = plain
-            sale = services.try_record_plain_sale(
-                product_id=product_id,
-                warehouse_id=warehouse_id,
-                quantity=quantity,
-                company_ids=self.tenant.company_ids(self.required_role()),
-                actor=request.user,
-            )
-            if sale is not None:
-                return Response(plain_sale_result_data(sale), status=status.HTTP_201_CREATED)
-        serializer = SaleInput(data=request.data, context=self.get_serializer_context())
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        return run_idempotent(request, data["product_id"].company_id, partial(self._sell, data))
+        body = SaleRequestBody(request.data, self.get_serializer_context)
+        # The company is needed (and the body resolved) only to claim an Idempotency-Key.
+        return run_idempotent(request, body.company_id, partial(self._sell, body))
 
-    def _sell(self, data: dict) -> Response:
-        result = services.record_sale(
-            product=data["product_id"],
-            warehouse=data["warehouse_id"],
-            quantity=data["quantity"],
-            unit_price=data.get("unit_price"),
-            sold_at=data.get("sold_at"),
-            actor=self.request.user,
+    def _sell(self, body: SaleRequestBody) -> Response:
+        result = sales.sell(
+            body, actor=self.request.user, scope=self.tenant, role=self.required_role()
         )
-        body = operation_result_data(result, SaleSerializer)
-        return Response(body, status=status.HTTP_201_CREATED)
+        return Response(
+            operation_result_data(result, SaleSerializer), status=status.HTTP_201_CREATED
+        )
 
 
 class StockLevelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):

@@ -6,7 +6,7 @@
   not start from is 409 ``invalid_status``, and so is editing an order that is not a draft.
 * Receiving locks the order, then the stock levels of its lines (the lock order of
   ``stockflow.locking``), checks what remains, and adds the units through
-  ``inventory.services.receive_stock_lines``: ledger ``receipt`` entries referring to the
+  ``inventory.movements.receive_stock_lines``: ledger ``receipt`` entries referring to the
   order, all in one transaction. Two receipts of one order run one after the other, so
   together they never receive more than was ordered.
 * Side effects leave after commit (``transaction.on_commit``): the email to the supplier is a
@@ -36,7 +36,7 @@ from stockflow.catalog.models import (
     Warehouse,
 )
 from stockflow.inventory.models import ReferenceType
-from stockflow.inventory.services import receive_stock_lines
+from stockflow.inventory.movements import receive_stock_lines
 from stockflow.purchasing import events, tasks
 from stockflow.purchasing.models import (
     PurchaseOrder,

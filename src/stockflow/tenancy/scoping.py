@@ -4,7 +4,8 @@ Auditing isolation means reading this file:
 
 * ``TenantScope`` knows the caller's memberships (loaded with the API token, in the same
   statement, or by one query per request for a session login) and answers which companies the
-  caller may act on with a given role.
+  caller may act on with a given role; ``filter`` applies it to a queryset, ``sql_condition``
+  to a raw SQL statement.
 * ``TenantViewSet`` and ``TenantAPIView`` are the only base classes for tenant views.
   Their ``get_queryset`` filters by the caller's companies before anything else runs, so an
   object of another company is answered 404, exactly like a missing one. The role needed for
@@ -93,6 +94,16 @@ class TenantScope:
 
     def filter(self, queryset: QuerySet, field: str = "company_id", min_role: str = Role.VIEWER):
         return queryset.filter(**{f"{field}__in": self.company_ids(min_role)})
+
+    def sql_condition(self, column: str, min_role: str = Role.VIEWER) -> tuple[str, list[int]]:
+        """``filter`` for raw SQL: the condition ``column IN (%s, …)`` over the companies
+        where the caller has ``min_role`` (those of ``company_ids``), and its parameters. With
+        no such company, a condition that no row meets. ``column`` is SQL text written by
+        the caller (never user input)."""
+        company_ids = self.company_ids(min_role)
+        if not company_ids:
+            return "1 = 0", []
+        return f"{column} IN ({', '.join(['%s'] * len(company_ids))})", company_ids
 
 
 def company_id_of(obj: Model, field: str) -> int | None:

@@ -34,9 +34,8 @@ from stockflow.catalog.serializers import (
     SupplierSerializer,
     WarehouseSerializer,
 )
-from stockflow.inventory import catalog_stock
+from stockflow.inventory import catalog_stock, movements, sales
 from stockflow.inventory import selectors as inventory_selectors
-from stockflow.inventory import services as inventory_services
 from stockflow.inventory.serializers import AdjustmentInput, ReceiptInput, SaleInput, TransferInput
 from stockflow.tenancy import services as tenancy_services
 from stockflow.tenancy.models import ApiToken, Membership, Role
@@ -206,7 +205,7 @@ def save_resource(caller: Caller, model, post: Mapping, instance=None):
 
 
 def _receive(data: dict, actor):
-    return inventory_services.receive_stock(
+    return movements.receive_stock(
         product=data["product_id"],
         warehouse=data["warehouse_id"],
         quantity=data["quantity"],
@@ -217,7 +216,7 @@ def _receive(data: dict, actor):
 
 
 def _adjust(data: dict, actor):
-    return inventory_services.adjust_stock(
+    return movements.adjust_stock(
         product=data["product_id"],
         warehouse=data["warehouse_id"],
         reason=data["reason"],
@@ -229,7 +228,7 @@ def _adjust(data: dict, actor):
 
 
 def _transfer(data: dict, actor):
-    return inventory_services.transfer_stock(
+    return movements.transfer_stock(
         product=data["product_id"],
         from_warehouse=data["from_warehouse_id"],
         to_warehouse=data["to_warehouse_id"],
@@ -240,7 +239,7 @@ def _transfer(data: dict, actor):
 
 
 def _sell(data: dict, actor):
-    return inventory_services.record_sale(
+    return sales.record_sale(
         product=data["product_id"],
         warehouse=data["warehouse_id"],
         quantity=data["quantity"],

@@ -26,12 +26,9 @@ from stockflow.catalog.models import (
     Supplier,
     Warehouse,
 )
-from stockflow.inventory.services import (
-    InsufficientStock,
-    receive_stock,
-    record_initial_stock,
-    record_sale,
-)
+from stockflow.inventory.movements import receive_stock, record_initial_stock
+from stockflow.inventory.operations import InsufficientStock
+from stockflow.inventory.sales import record_sale
 from stockflow.purchasing import services as purchasing
 from stockflow.purchasing.models import PurchaseOrder
 from stockflow.tenancy.models import ApiToken, Company, Membership, Role

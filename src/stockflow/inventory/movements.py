@@ -1,0 +1,294 @@
+"""Stock movements: receipts, adjustments, transfers, and the initial stock of a new product.
+
+Each writes its ``StockMovement`` (the initial stock: its ``initial`` ledger entry, which
+refers to the product) and one ledger entry per level changed, in one transaction, under the
+locks of ``locking``; see ``operations`` for what every stock operation shares.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import partial
+
+from django.db import transaction
+from django.utils import timezone
+from rest_framework.exceptions import ValidationError
+
+from stockflow import locking
+from stockflow.api.limits import MAX_OPERATION_QUANTITY, MAX_STOCK_QUANTITY
+from stockflow.catalog.models import Product, Warehouse
+from stockflow.inventory.events import LevelMove, record_crossings
+from stockflow.inventory.levels import lock_effective_thresholds
+from stockflow.inventory.models import (
+    AdjustmentReason,
+    LedgerEntry,
+    LedgerReason,
+    MovementKind,
+    ReferenceType,
+    StockLevel,
+    StockMovement,
+)
+from stockflow.inventory.operations import (
+    LevelChange,
+    StockOperationResult,
+    add_missing_levels,
+    apply_changes,
+    check_can_hold_stock,
+    check_quantity,
+    run_locked,
+)
+from stockflow.locking import LevelKey, LockedLevel
+
+
+def _record_movement(
+    changes: list[LevelChange],
+    levels: dict[LevelKey, LockedLevel],
+    *,
+    product: Product,
+    note: str,
+    actor,
+    adjustment_reason: str = "",
+    **movement_fields,
+) -> StockOperationResult:
+    """Write the movement document of a receipt, adjustment or transfer, then the ledger
+    entries of its changes, each pointing to it. The levels are already locked."""
+    movement = StockMovement.objects.create(
+        company_id=product.company_id,
+        product=product,
+        adjustment_reason=adjustment_reason,
+        note=note,
+        created_by=actor,
+        **movement_fields,
+    )
+    entries = apply_changes(
+        changes,
+        company_id=product.company_id,
+        reference_type=ReferenceType.MOVEMENT,
+        reference_id=movement.id,
+        actor=actor,
+        note=note,
+        adjustment_reason=adjustment_reason,
+        levels=levels,
+    )
+    return StockOperationResult(movement, entries)
+
+
+def receive_stock(
+    *,
+    product: Product,
+    warehouse: Warehouse,
+    quantity: int,
+    actor=None,
+    external_reference: str = "",
+    note: str = "",
+) -> StockOperationResult:
+    """Goods in: add ``quantity`` units to the product's stock in the warehouse.
+
+    Locks the stock level (see ``operations.add_missing_levels`` for a missing one), adds the
+    quantity, and writes a ``receipt`` movement and its ledger entry."""
+    check_can_hold_stock(product, warehouse)
+    check_quantity(quantity)
+    key = (product.id, warehouse.id)
+    changes = [LevelChange(key, quantity, LedgerReason.RECEIPT)]
+
+    def write(levels: dict[LevelKey, LockedLevel]) -> StockOperationResult:
+        return _record_movement(
+            changes,
+            levels,
+            kind=MovementKind.RECEIPT,
+            product=product,
+            warehouse=warehouse,
+            quantity=quantity,
+            external_reference=external_reference,
+            note=note,
+            actor=actor,
+        )
+
+    return run_locked(changes, write)
+
+
+def receive_stock_lines(
+    *,
+    warehouse: Warehouse,
+    lines: Sequence[tuple[Product, int]],
+    reference_type: str,
+    reference_id: int,
+    actor=None,
+    note: str = "",
+) -> list[LedgerEntry]:
+    """Goods in against a document (a purchase order): add each line's units to its
+    product's stock in the warehouse, writing one ``receipt`` ledger entry per line that
+    refers to the document (no movement of its own: the document is the record).
+
+    Every level is locked in one statement (``operations.run_locked``); create missing levels
+    before the transaction (``levels.prepare_receipt_lines``). One line per product."""
+    changes = []
+    for product, quantity in lines:
+        check_can_hold_stock(product, warehouse)
+        check_quantity(quantity)
+        changes.append(LevelChange((product.id, warehouse.id), quantity, LedgerReason.RECEIPT))
+    if not changes:
+        return []
+
+    def write(levels: dict[LevelKey, LockedLevel]) -> StockOperationResult:
+        entries = apply_changes(
+            changes,
+            company_id=warehouse.company_id,
+            reference_type=reference_type,
+            reference_id=reference_id,
+            actor=actor,
+            note=note,
+            levels=levels,
+        )
+        return StockOperationResult(None, entries)
+
+    return run_locked(changes, write).ledger_entries
+
+
+def adjust_stock(
+    *,
+    product: Product,
+    warehouse: Warehouse,
+    reason: str,
+    change: int | None = None,
+    counted_quantity: int | None = None,
+    actor=None,
+    note: str = "",
+) -> StockOperationResult:
+    """Correct the stock of a product in a warehouse, by a signed ``change`` or to a
+    ``counted_quantity`` (exactly one of them), with an adjustment ``reason``.
+
+    Locks the level, applies the change (an ``adjustment`` movement and ledger entry). A count
+    that matches the current quantity is still recorded as a movement (proof that the count
+    was made, with ``quantity`` 0) but writes no ledger entry: nothing changed. Taking out
+    more than the level holds is ``InsufficientStock``."""
+    check_can_hold_stock(product, warehouse)
+    if (change is None) == (counted_quantity is None):
+        raise ValidationError(
+            {"non_field_errors": ["Give exactly one of change and counted_quantity."]}
+        )
+    if reason not in AdjustmentReason.values:
+        raise ValidationError({"reason": [f"Must be one of {', '.join(AdjustmentReason.values)}."]})
+    if change is not None and (change == 0 or abs(change) > MAX_OPERATION_QUANTITY):
+        raise ValidationError(
+            {"change": [f"Must be a non-zero number of units, at most {MAX_OPERATION_QUANTITY}."]}
+        )
+    if counted_quantity is not None and not 0 <= counted_quantity <= MAX_STOCK_QUANTITY:
+        raise ValidationError(
+            {"counted_quantity": [f"Must be between 0 and {MAX_STOCK_QUANTITY}."]}
+        )
+
+    key = (product.id, warehouse.id)
+
+    def write(levels: dict[LevelKey, LockedLevel], changes: list[LevelChange]):
+        return _record_movement(
+            changes,
+            levels,
+            kind=MovementKind.ADJUSTMENT,
+            product=product,
+            warehouse=warehouse,
+            quantity=sum(change.change for change in changes),
+            counted_quantity=counted_quantity,
+            adjustment_reason=reason,
+            note=note,
+            actor=actor,
+        )
+
+    if counted_quantity is None:
+        changes = [LevelChange(key, change, LedgerReason.ADJUSTMENT)]
+        return run_locked(changes, partial(write, changes=changes), quantity_field="change")
+    # A count sets the quantity to a value within bounds: it cannot be short.
+    with transaction.atomic(savepoint=False):
+        levels = locking.lock_stock_levels([key])
+        refusal = add_missing_levels(levels, [key] if counted_quantity else [])
+        if refusal is None:
+            counted_change = counted_quantity - (levels[key].quantity if key in levels else 0)
+            changes = (
+                [LevelChange(key, counted_change, LedgerReason.ADJUSTMENT)]
+                if counted_change
+                else []
+            )
+            return write(levels, changes)
+    raise refusal
+
+
+def transfer_stock(
+    *,
+    product: Product,
+    from_warehouse: Warehouse,
+    to_warehouse: Warehouse,
+    quantity: int,
+    actor=None,
+    note: str = "",
+) -> StockOperationResult:
+    """Move ``quantity`` units of a product from one warehouse to another of its company.
+
+    Locks both levels in one statement (id order; see ``operations.add_missing_levels`` for a
+    missing destination), and writes a ``transfer`` movement with a ``transfer_out`` and a
+    ``transfer_in`` ledger entry."""
+    check_can_hold_stock(product, from_warehouse, warehouse_field="from_warehouse_id")
+    check_can_hold_stock(product, to_warehouse, warehouse_field="to_warehouse_id")
+    if from_warehouse.id == to_warehouse.id:
+        raise ValidationError({"to_warehouse_id": ["Must differ from from_warehouse_id."]})
+    check_quantity(quantity)
+    source, destination = (product.id, from_warehouse.id), (product.id, to_warehouse.id)
+    changes = [
+        LevelChange(source, -quantity, LedgerReason.TRANSFER_OUT),
+        LevelChange(destination, quantity, LedgerReason.TRANSFER_IN),
+    ]
+
+    def write(levels: dict[LevelKey, LockedLevel]) -> StockOperationResult:
+        return _record_movement(
+            changes,
+            levels,
+            kind=MovementKind.TRANSFER,
+            product=product,
+            warehouse=from_warehouse,
+            to_warehouse=to_warehouse,
+            quantity=quantity,
+            note=note,
+            actor=actor,
+        )
+
+    return run_locked(changes, write)
+
+
+@transaction.atomic
+def record_initial_stock(
+    *, product: Product, warehouse: Warehouse, quantity: int, actor=None, note: str = ""
+) -> StockLevel:
+    """Create the stock level of a new product in a warehouse, with the product's effective
+    low-stock threshold (read under the locks of ``locking`` rule 5) and its ``initial``
+    ledger entry when the quantity is not zero. The product is new, so nothing else can hold
+    a lock on this level."""
+    now = timezone.now()
+    threshold = lock_effective_thresholds([product.pk]).get(product.pk)
+    level = StockLevel.objects.create(
+        company_id=product.company_id,
+        product=product,
+        warehouse=warehouse,
+        quantity=quantity,
+        low_stock_threshold=threshold,
+        updated_at=now,
+    )
+    if quantity:
+        LedgerEntry.objects.create(
+            company_id=product.company_id,
+            stock_level=level,
+            product=product,
+            warehouse=warehouse,
+            change=quantity,
+            quantity_after=quantity,
+            reason=LedgerReason.INITIAL,
+            reference_type=ReferenceType.PRODUCT,
+            reference_id=product.pk,
+            actor=actor,
+            note=note,
+            created_at=now,
+        )
+        record_crossings(
+            product.company_id,
+            [LevelMove(level.id, product.pk, warehouse.pk, threshold, 0, quantity)],
+            at=now,
+        )
+    return level

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import partial
 
 from django_filters.rest_framework import DjangoFilterBackend
@@ -14,7 +13,7 @@ from stockflow.api.idempotency import run_idempotent
 from stockflow.api.pagination import NewestFirstCursorPagination
 from stockflow.api.schema import IDEMPOTENCY_PARAMETER
 from stockflow.catalog.models import Product
-from stockflow.inventory import levels, movements, sales, selectors
+from stockflow.inventory import commands, sales, selectors
 from stockflow.inventory.filters import (
     LedgerEntryFilter,
     MovementFilter,
@@ -23,7 +22,6 @@ from stockflow.inventory.filters import (
     StockLevelFilter,
 )
 from stockflow.inventory.models import LedgerEntry, Sale, StockEvent, StockLevel, StockMovement
-from stockflow.inventory.operations import StockOperationResult
 from stockflow.inventory.serializers import (
     AdjustmentInput,
     LedgerEntrySerializer,
@@ -66,104 +64,51 @@ def operation_schema(request, response):
 
 
 class StockOperationView(TenantAPIView):
-    """A POST that moves stock: validate, then run the service once per Idempotency-Key."""
+    """A POST that moves stock: validate, then run the service once per Idempotency-Key
+    (the operation is a ``commands.StockCommand``, shared with the web app)."""
 
     write_role = Role.STAFF
-    input_serializer: type
+    command: commands.StockCommand
     result_serializer: type = MovementSerializer
 
     def post(self, request):
-        serializer = self.input_serializer(data=request.data, context=self.get_serializer_context())
+        serializer = self.command.input_serializer(
+            data=request.data, context=self.get_serializer_context()
+        )
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         return run_idempotent(
             request,
             data["product_id"].company_id,
             partial(self.perform, data),
-            prepare=self.prepare(data),
+            prepare=self.command.prepare(data),
         )
 
-    def prepare(self, data: dict) -> Callable[[], None] | None:
-        """What the service layer runs before the operation's transaction (``levels``)."""
-        return None
-
     def perform(self, data: dict) -> Response:
-        result = self.run_service(data)
+        result = self.command.run(data, self.request.user)
         body = operation_result_data(result, self.result_serializer)
         return Response(body, status=status.HTTP_201_CREATED)
-
-    def run_service(self, data: dict) -> StockOperationResult:
-        raise NotImplementedError
 
 
 @operation_schema(ReceiptInput, MovementResultSerializer)
 class ReceiptView(StockOperationView):
     """Goods in: add units to a product's stock in a warehouse."""
 
-    input_serializer = ReceiptInput
-
-    def prepare(self, data):
-        return levels.prepare_receipt(
-            product_id=data["product_id"].id, warehouse_id=data["warehouse_id"].id
-        )
-
-    def run_service(self, data):
-        return movements.receive_stock(
-            product=data["product_id"],
-            warehouse=data["warehouse_id"],
-            quantity=data["quantity"],
-            external_reference=data["reference"],
-            note=data["note"],
-            actor=self.request.user,
-        )
+    command = commands.RECEIVE
 
 
 @operation_schema(AdjustmentInput, MovementResultSerializer)
 class AdjustmentView(StockOperationView):
     """Correct a stock level by a signed change or to a counted quantity, with a reason."""
 
-    input_serializer = AdjustmentInput
-
-    def prepare(self, data):
-        return levels.prepare_adjustment(
-            product_id=data["product_id"].id,
-            warehouse_id=data["warehouse_id"].id,
-            change=data.get("change"),
-            counted_quantity=data.get("counted_quantity"),
-        )
-
-    def run_service(self, data):
-        return movements.adjust_stock(
-            product=data["product_id"],
-            warehouse=data["warehouse_id"],
-            reason=data["reason"],
-            change=data.get("change"),
-            counted_quantity=data.get("counted_quantity"),
-            note=data["note"],
-            actor=self.request.user,
-        )
+    command = commands.ADJUST
 
 
 @operation_schema(TransferInput, MovementResultSerializer)
 class TransferView(StockOperationView):
     """Move units of a product between two warehouses of its company."""
 
-    input_serializer = TransferInput
-
-    def prepare(self, data):
-        return levels.prepare_transfer(
-            product_id=data["product_id"].id, to_warehouse_id=data["to_warehouse_id"].id
-        )
-
-    def run_service(self, data):
-        return movements.transfer_stock(
-            product=data["product_id"],
-            from_warehouse=data["from_warehouse_id"],
-            to_warehouse=data["to_warehouse_id"],
-            quantity=data["quantity"],
-            note=data["note"],
-            actor=self.request.user,
-        )
+    command = commands.TRANSFER
 
 
 class SaleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):

@@ -34,9 +34,9 @@ from stockflow.catalog.serializers import (
     SupplierSerializer,
     WarehouseSerializer,
 )
-from stockflow.inventory import catalog_stock, movements, sales
+from stockflow.inventory import catalog_stock
+from stockflow.inventory import commands as stock_commands
 from stockflow.inventory import selectors as inventory_selectors
-from stockflow.inventory.serializers import AdjustmentInput, ReceiptInput, SaleInput, TransferInput
 from stockflow.tenancy import services as tenancy_services
 from stockflow.tenancy.models import ApiToken, Membership, Role
 from stockflow.tenancy.scoping import TenantScope
@@ -80,13 +80,21 @@ class _FormRequest:
 
 
 def run_once(
-    *, path: str, company_id: int, key: str, body: Mapping, operation: Callable[[], dict]
+    *,
+    path: str,
+    company_id: int,
+    key: str,
+    body: Mapping,
+    operation: Callable[[], dict],
+    prepare: Callable[[], None] | None = None,
 ) -> tuple[dict, bool]:
     """Run ``operation`` at most once per (company, key), in one transaction, exactly as the
     API does for a request with an ``Idempotency-Key``. Returns its result (the stored one
     for a resubmit) and whether it was a resubmit."""
     request = _FormRequest("POST", path, dict(body), {IDEMPOTENCY_HEADER: key})
-    response = run_idempotent(request, company_id, lambda: Response(operation(), status=201))
+    response = run_idempotent(
+        request, company_id, lambda: Response(operation(), status=201), prepare=prepare
+    )
     return response.data, REPLAY_HEADER in response.headers
 
 
@@ -204,56 +212,12 @@ def save_resource(caller: Caller, model, post: Mapping, instance=None):
 # --- stock operations -----------------------------------------------------------------------
 
 
-def _receive(data: dict, actor):
-    return movements.receive_stock(
-        product=data["product_id"],
-        warehouse=data["warehouse_id"],
-        quantity=data["quantity"],
-        external_reference=data["reference"],
-        note=data["note"],
-        actor=actor,
-    )
-
-
-def _adjust(data: dict, actor):
-    return movements.adjust_stock(
-        product=data["product_id"],
-        warehouse=data["warehouse_id"],
-        reason=data["reason"],
-        change=data.get("change"),
-        counted_quantity=data.get("counted_quantity"),
-        note=data["note"],
-        actor=actor,
-    )
-
-
-def _transfer(data: dict, actor):
-    return movements.transfer_stock(
-        product=data["product_id"],
-        from_warehouse=data["from_warehouse_id"],
-        to_warehouse=data["to_warehouse_id"],
-        quantity=data["quantity"],
-        note=data["note"],
-        actor=actor,
-    )
-
-
-def _sell(data: dict, actor):
-    return sales.record_sale(
-        product=data["product_id"],
-        warehouse=data["warehouse_id"],
-        quantity=data["quantity"],
-        unit_price=data.get("unit_price"),
-        actor=actor,
-    )
-
-
-# operation name → (the API's input serializer, the service call)
+# operation name → the stock command the API runs too
 STOCK_OPERATIONS = {
-    "receive": (ReceiptInput, _receive),
-    "adjust": (AdjustmentInput, _adjust),
-    "transfer": (TransferInput, _transfer),
-    "sell": (SaleInput, _sell),
+    "receive": stock_commands.RECEIVE,
+    "adjust": stock_commands.ADJUST,
+    "transfer": stock_commands.TRANSFER,
+    "sell": stock_commands.SELL,
 }
 
 
@@ -262,19 +226,26 @@ def run_stock_operation(
 ) -> tuple[dict, bool]:
     """Validate with the API's input serializer, then run the service once per form key.
     Returns ({"product_id", "ledger_entries"}, whether the form was a resubmit)."""
-    serializer_class, perform = STOCK_OPERATIONS[operation]
-    validated = _validated(serializer_class, data, context=caller.context(Role.STAFF))
+    command = STOCK_OPERATIONS[operation]
+    validated = _validated(command.input_serializer, data, context=caller.context(Role.STAFF))
     if validated["product_id"].company_id != caller.company_id:
         raise NotFound("product_id not found.")
 
     def run() -> dict:
-        result = perform(validated, caller.user)
+        result = command.run(validated, caller.user)
         return {
             "product_id": validated["product_id"].pk,
             "ledger_entries": len(result.ledger_entries),
         }
 
-    return run_once(path=path, company_id=caller.company_id, key=key, body=body, operation=run)
+    return run_once(
+        path=path,
+        company_id=caller.company_id,
+        key=key,
+        body=body,
+        operation=run,
+        prepare=command.prepare(validated),
+    )
 
 
 # --- members and tokens ---------------------------------------------------------------------

@@ -72,3 +72,12 @@ def post_raw(client, url: str, text: str, **extra):
 
 def patch_raw(client, url: str, text: str):
     return client.patch(url, data=text, content_type="application/json")
+
+
+def logged_in(user):
+    """A browser session (Django's test client) logged in as ``user``."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client

@@ -170,8 +170,8 @@ def test_journey_3_sales_cross_the_threshold_into_low_stock(page, tenant_a):
     row = page.locator("tbody tr").first
     cells = [cell.inner_text().strip() for cell in row.locator("td").all()]
     # 9 left of 25 after 16 sold in the 30-day window: 0.5333 a day, 16 days left; no
-    # primary supplier, equal lead times (7 d): the cheaper one; reorder
-    # ceil((7 + 30) × 16 / 30) − 9 = 11.
+    # primary supplier, equal lead times (7 d): the cheaper one; reorder up to the threshold
+    # plus lead time and cover: ceil(10 + (7 + 30) × 16 / 30 − 9) = 21.
     assert cells == [
         alpine.sku,
         "Alpine Mug",
@@ -180,7 +180,7 @@ def test_journey_3_sales_cross_the_threshold_into_low_stock(page, tenant_a):
         "10",
         "0.5333",
         "16",
-        "11",
+        "21",
         "Budget Pots (7 d)",
     ]
     screenshot(page, "journey-3-low-stock")

@@ -13,7 +13,7 @@ from stockflow.accounts import emails
 from stockflow.accounts.models import Invitation
 from stockflow.tenancy.models import Membership, Role
 from tests.factories import make_user
-from tests.web.conftest import logged_in
+from tests.factories.clients import logged_in
 from tests.web.test_access import assert_app_error
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,7 @@ import pytest
 
 from stockflow.notifications.models import NotificationPreference
 from stockflow.tenancy.models import Membership, Role
-from tests.web.conftest import logged_in
+from tests.factories.clients import logged_in
 from tests.web.test_access import assert_app_error
 from tests.web.test_invitation_pages import assert_inputs_labelled
 

@@ -23,8 +23,7 @@ from rest_framework.response import Response
 from stockflow.accounts import flows as account_flows
 from stockflow.accounts import services as account_services
 from stockflow.accounts.models import Invitation
-from stockflow.alerts import selectors as alert_selectors
-from stockflow.alerts.forecast import add_forecast
+from stockflow.alerts.report import low_stock_report as alerts_report
 from stockflow.alerts.serializers import LowStockQuerySerializer
 from stockflow.api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from stockflow.api.idempotency import REPLAY_HEADER, run_idempotent
@@ -147,16 +146,17 @@ def low_stock_report(
     rows, the total, the validated parameters, and the end of the sales window."""
     params = _validated(LowStockQuerySerializer, dict(query), context={})
     as_of = timezone.now()
-    page = alert_selectors.low_stock_alerts(
+    page = alerts_report(
         company_id=company_id,
         now=as_of,
         days=params["days"],
+        cover_days=params["cover_days"],
         warehouse_id=params.get("warehouse_id"),
         product_type_id=params.get("product_type_id"),
         limit=limit,
         offset=offset,
     )
-    rows = add_forecast(page.rows, window_days=params["days"], cover_days=params["cover_days"])
+    rows = page.rows
     return rows, page.total, params, as_of
 
 

@@ -6,9 +6,15 @@ from __future__ import annotations
 import pytest
 
 from stockflow.purchasing.models import PurchaseOrder, PurchaseOrderLine
-from tests.factories import assert_error
+from tests.factories import PURCHASE_WRITE_BUDGET, assert_error, query_budget
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _purchase_write_budget():
+    with query_budget(PURCHASE_WRITE_BUDGET):
+        yield
 
 
 def url(company_id: int) -> str:

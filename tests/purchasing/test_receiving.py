@@ -12,10 +12,22 @@ from django.core.management import call_command
 from stockflow.inventory.models import LedgerEntry, StockLevel
 from stockflow.purchasing.models import PurchaseOrder, PurchaseOrderLine
 from stockflow.purchasing.services import cancel_order, close_order
-from tests.factories import assert_error, client_for, run_concurrently
+from tests.factories import (
+    PURCHASE_WRITE_BUDGET,
+    assert_error,
+    client_for,
+    query_budget,
+    run_concurrently,
+)
 from tests.factories.purchasing import draft, order_url, placed, receive
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _purchase_write_budget():
+    with query_budget(PURCHASE_WRITE_BUDGET):
+        yield
 
 
 def receipt_body(order, quantities: dict) -> dict:

@@ -23,6 +23,9 @@ What the data looks like:
 - one "hot" stock level (the best seller in the first warehouse) holds millions of units so
   that the single-row write benchmarks never run it dry.
 
+Then ``--orders`` purchase orders (default 3,000, ``bench.purchase_orders``), most of them open,
+about half their lines on levels below their threshold.
+
 The ledger invariant holds for every stock level: one ``initial`` entry, then one ``sale``
 entry per sale that touched it, in id order, with ``quantity_after`` chaining to the level's
 quantity. Secondary indexes and foreign keys of the three large tables are dropped for the
@@ -511,6 +514,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", choices=sorted(SIZES), type=str.upper, required=True)
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument(
+        "--orders",
+        type=int,
+        default=3000,
+        help="purchase orders to add after the load (bench.purchase_orders); 0: none",
+    )
     args = parser.parse_args()
     size_name, size = args.size, SIZES[args.size]
     name, url = database_name(size_name), database_url(size_name)
@@ -626,6 +635,12 @@ def main() -> None:
             for ddl in restore:
                 conn.execute(ddl)
             step("restore_indexes_and_foreign_keys", watch.lap(), statements=len(restore))
+
+    if args.orders:
+        from bench.purchase_orders import add_purchase_orders
+
+        added = add_purchase_orders(pg_url, company_id, orders=args.orders, seed=args.seed)
+        step("purchase_orders", watch.lap(), **added)
 
     with psycopg.connect(pg_url, autocommit=True) as conn:
         for table in (

@@ -9,6 +9,8 @@ PY=.venv/bin/python
 export DEBUG="${DEBUG:-1}"
 # Development only: webhooks may target a receiver on this machine.
 export STOCKFLOW_WEBHOOK_ALLOW_PRIVATE="${STOCKFLOW_WEBHOOK_ALLOW_PRIVATE:-1}"
+# The worker runs beside the web server: /readyz checks its heartbeat.
+export STOCKFLOW_WORKER=1
 unset DATABASE_URL
 
 # Development settings in a git-ignored .env, which settings.py reads: `manage.py` commands

@@ -1,5 +1,5 @@
 """The apps depend on each other in one direction only: tenancy → catalog → inventory →
-alerts → notifications. A module may import its own app and the apps before it, never one after it.
+alerts → purchasing → notifications. A module may import its own app and the apps before it, never one after it.
 ``stockflow.locking``, which every layer takes its row locks from, imports no app at all,
 and the shared ``api`` package none of the domain apps above tenancy."""
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import stockflow
 
-LAYERS = ["tenancy", "catalog", "inventory", "alerts", "notifications"]
+LAYERS = ["tenancy", "catalog", "inventory", "alerts", "purchasing", "notifications"]
 SOURCE = Path(stockflow.__file__).parent
 
 
@@ -51,9 +51,7 @@ def test_no_app_imports_an_app_above_it():
         for path in modules_of(app)
         if (found := upward_imports(app, path.read_text()))
     }
-    assert not offenders, (
-        f"upward imports (tenancy → catalog → inventory → alerts → notifications): {offenders}"
-    )
+    assert not offenders, f"upward imports ({' → '.join(LAYERS)}): {offenders}"
 
 
 def test_the_lock_module_imports_no_app():

@@ -12,12 +12,22 @@ Lock order. A transaction takes the locks it needs in this order, never the othe
 so no two transactions wait on each other in a cycle:
 
 1. the company row (``lock_bundle_graph``), for an edit of the company's bundle graph;
-2. stock levels, by id (``lock_stock_levels``, ``change_stock_level``,
+   the company's purchase order counter row (``next_purchase_order_number``), for a new
+   purchase order (no transaction takes both);
+2. a purchase order row (``lock_purchase_order``), for any change of the order or its lines
+   (receiving it, its status, a draft's edits);
+3. stock levels, by id (``lock_stock_levels``, ``change_stock_level``,
    ``lock_stock_levels_of``, ``lock_stock_levels_inheriting``);
-3. the product or warehouse row being changed or deleted (``lock_for_update``);
-4. rows that the write only reads or references, ``FOR SHARE`` (``lock_for_share``,
+4. the product or warehouse row being changed or deleted (``lock_for_update``);
+5. rows that the write only reads or references, ``FOR SHARE`` (``lock_for_share``,
    ``lock_threshold_sources``: the product rows, then the product types that decide a
-   threshold, each in id order).
+   threshold, each in id order);
+6. product–supplier links, by id (``lock_supplier_links``), whose observed lead time a
+   receipt that completes an order updates, after the stock levels it received into.
+
+A receipt against a purchase order therefore locks the order (2), then the stock levels of
+its lines in one statement (3), then the links (6): two receipts of the same order run one
+after the other, and the second sees what the first received.
 
 The apply of an import (``dataio``) locks its job row first (``lock_for_update``: one apply
 at a time per job), then, for a stock count file, every level of the products it names
@@ -114,7 +124,52 @@ def lock_bundle_graph(company_id: int) -> None:
     )
 
 
-# --- 2. stock levels ------------------------------------------------------------------------
+# --- 1b. purchase order numbers -------------------------------------------------------------
+
+
+def next_purchase_order_number(company_id: int) -> int:
+    """The company's next purchase order sequence number (1, 2, ...), taken in one upsert
+    that locks its counter row until commit: two concurrent creations never get the same
+    number, and a rolled-back creation gives its number back."""
+    table = _table("purchasing.PurchaseOrderCounter")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (company_id, last_number) VALUES (%s, 1)"
+            f" ON CONFLICT (company_id) DO UPDATE SET last_number = {table}.last_number + 1"
+            " RETURNING last_number",
+            [company_id],
+        )
+        return int(cursor.fetchone()[0])
+
+
+def lock_purchase_order_counter(company_id: int) -> None:
+    """Lock the company's purchase order counter row (created if missing) until commit,
+    without taking a number: serializes the writes that decide what to order from the
+    current state (``purchasing.services.create_orders_from_alerts``)."""
+    table = _table("purchasing.PurchaseOrderCounter")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (company_id, last_number) VALUES (%s, 0)"
+            f" ON CONFLICT (company_id) DO UPDATE SET last_number = {table}.last_number",
+            [company_id],
+        )
+
+
+# --- 2. a purchase order -----------------------------------------------------------------------
+
+
+def lock_purchase_order(order_id: int, company_id: int) -> Model | None:
+    """The purchase order ``order_id`` of the company, locked (``FOR NO KEY UPDATE``) until
+    commit; ``None`` if there is none."""
+    return (
+        _model("purchasing.PurchaseOrder")
+        .objects.select_for_update(no_key=True)
+        .filter(pk=order_id, company_id=company_id)
+        .first()
+    )
+
+
+# --- 3. stock levels ------------------------------------------------------------------------
 
 
 def lock_stock_levels(keys: Iterable[LevelKey]) -> dict[LevelKey, LockedLevel]:
@@ -263,7 +318,7 @@ def lock_stock_levels_inheriting(product_type_id: int) -> None:
         cursor.execute(sql, [product_type_id])
 
 
-# --- 3. the row being changed or deleted ----------------------------------------------------
+# --- 4. the row being changed or deleted ----------------------------------------------------
 
 
 def lock_for_update(model: type[Model], pk: int, *, no_key: bool = False) -> Model | None:
@@ -286,7 +341,7 @@ def lock_members(company_id: int, role: str) -> None:
     )
 
 
-# --- 4. rows only read or referenced ----------------------------------------------------------
+# --- 5. rows only read or referenced ----------------------------------------------------------
 
 
 def lock_for_share(model: type[Model], pk: int) -> bool:
@@ -328,3 +383,20 @@ def lock_threshold_sources(
         (product_id, own, type_thresholds.get(type_id) if own is None else None)
         for product_id, own, type_id in products
     ]
+
+
+# --- 6. product-supplier links ------------------------------------------------------------------
+
+
+def lock_supplier_links(company_id: int, supplier_id: int, product_ids: Iterable[int]) -> list:
+    """The company's links of ``supplier_id`` to ``product_ids``, locked (``FOR NO KEY
+    UPDATE``) in id order, in one statement."""
+    ids = sorted(set(product_ids))
+    if not ids:
+        return []
+    return list(
+        _model("catalog.ProductSupplier")
+        .objects.select_for_update(no_key=True)
+        .filter(company_id=company_id, supplier_id=supplier_id, product_id__in=ids)
+        .order_by("id")
+    )

@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "stockflow.catalog",
     "stockflow.inventory",
     "stockflow.alerts",
+    "stockflow.purchasing",
     "stockflow.notifications",
     "stockflow.dataio",
     "stockflow.demo",

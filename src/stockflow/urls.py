@@ -7,6 +7,7 @@ api_patterns = [
     path("", include("stockflow.catalog.urls")),
     path("", include("stockflow.inventory.urls")),
     path("", include("stockflow.alerts.urls")),
+    path("", include("stockflow.purchasing.urls")),
     path("", include("stockflow.notifications.urls")),
     path("", include("stockflow.dataio.urls")),
     path("", include("stockflow.accounts.urls")),

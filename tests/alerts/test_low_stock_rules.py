@@ -52,8 +52,13 @@ def test_response_has_every_field_of_the_spec(shop: Shop, fetch_report):
             "units_sold": 12,
             "avg_daily_sales": "0.4000",
             "lead_time_days": 5,
-            # (5 + 30) days × 0.4 = 14 units needed, 5 in stock
-            "suggested_reorder_quantity": 9,
+            "on_order": 0,
+            "on_draft": 0,
+            "next_expected_date": None,
+            # S = 20 + (5 + 30) days × 0.4 = 34 units, 5 in stock
+            "suggested_reorder_quantity": 29,
+            # 12 days of stock, the supplier delivers in 5
+            "stockout_before_delivery": False,
         }
     ]
     assert body["window_days"] == 30
@@ -119,7 +124,8 @@ def test_sales_without_stock_level_are_not_checked(shop: Shop, fetch_report):
     alert = only_alert(fetch_report())
     assert alert["current_stock"] == 0
     assert alert["days_until_stockout"] == 0
-    assert alert["suggested_reorder_quantity"] == 3  # 30 days × 0.1, no supplier lead time
+    # threshold 10 + 30 days × 0.1, no supplier lead time
+    assert alert["suggested_reorder_quantity"] == 13
 
 
 def test_stock_equal_to_threshold_no_alert(shop: Shop, fetch_report):
@@ -171,7 +177,9 @@ def test_no_supplier_is_null_and_lead_time_counts_as_zero(shop: Shop, fetch_repo
     alert = only_alert(fetch_report())
     assert alert["supplier"] is None
     assert alert["lead_time_days"] is None
-    assert alert["suggested_reorder_quantity"] == 26  # 30 days of cover - 4 in stock
+    # threshold 20 + 30 days of cover - 4 in stock
+    assert alert["suggested_reorder_quantity"] == 46
+    assert alert["stockout_before_delivery"] is False  # no lead time: never late
 
 
 def test_primary_supplier_wins_over_shorter_lead_time(shop: Shop, fetch_report):
@@ -354,12 +362,12 @@ def test_suggested_reorder_quantity(shop: Shop, fetch_report):
     shop.stock(product, warehouse, 7)
     shop.sale(product, warehouse, 15)  # 0.5 a day
 
-    # (7 + 30) × 0.5 = 18.5 → 19 - 7
-    assert only_alert(fetch_report())["suggested_reorder_quantity"] == 12
-    # (7 + 1) × 0.5 = 4 < 7 in stock: nothing to order, never negative
-    assert only_alert(fetch_report(cover_days=1))["suggested_reorder_quantity"] == 0
-    # (7 + 365) × 0.5 = 186 - 7
-    assert only_alert(fetch_report(cover_days=365))["suggested_reorder_quantity"] == 179
+    # S = 10 + (7 + 30) × 0.5 = 28.5 → 29 - 7
+    assert only_alert(fetch_report())["suggested_reorder_quantity"] == 22
+    # S = 10 + (7 + 0) × 0.5 = 13.5 → 14 - 7
+    assert only_alert(fetch_report(cover_days=0))["suggested_reorder_quantity"] == 7
+    # S = 10 + (7 + 365) × 0.5 = 196 - 7
+    assert only_alert(fetch_report(cover_days=365))["suggested_reorder_quantity"] == 189
 
 
 def test_most_urgent_first(shop: Shop, fetch_report):

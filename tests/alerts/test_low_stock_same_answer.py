@@ -90,6 +90,11 @@ def test_the_checked_in_answer_covers_the_rules():
     assert any(alert["current_stock"] == 0 for alert in default)
     assert any(alert["current_stock"] > 0 for alert in default)
     assert any(alert["suggested_reorder_quantity"] == 0 for r in reports for alert in r["alerts"])
+    assert any(alert["on_order"] > 0 for alert in default)
+    assert any(alert["on_draft"] > 0 for alert in default)
+    assert any(alert["next_expected_date"] is not None for alert in default)
+    assert any(alert["stockout_before_delivery"] for alert in default)
+    assert not all(alert["stockout_before_delivery"] for alert in default)
     assert len({alert["warehouse_code"] for alert in default}) == 3  # never the inactive one
     assert [r["total_alerts"] for r in reports if r["query"] == {"warehouse": "WH-4"}] == [0]
     assert all(r["total_alerts"] > 0 for r in reports if r["query"] != {"warehouse": "WH-4"})

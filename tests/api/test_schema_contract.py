@@ -122,6 +122,8 @@ def test_the_idempotency_key_is_documented_wherever_it_is_read():
         "POST /api/stock/receipts/",
         "POST /api/stock/adjustments/",
         "POST /api/stock/transfers/",
+        "POST /api/purchase-orders/{id}/receipts/",
+        "POST /api/companies/{company_id}/purchase-orders/from-alerts/",
     }
     schemas = {json.dumps(p["schema"], sort_keys=True) for p in idempotency_parameters()}
     assert len(schemas) == 1

@@ -111,6 +111,8 @@ def test_link_supplier(tenant_a):
         "supplier_sku": "SUP-77",
         "unit_cost": "2.4375",
         "lead_time_days": 12,
+        "observed_lead_time_days": None,
+        "observed_orders": 0,
         "is_primary": False,
         "created_at": response.json()["created_at"],
     }

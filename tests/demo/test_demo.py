@@ -57,3 +57,17 @@ def test_demo_loads_once_and_prints_a_working_token():
     assert client.get("/api/warehouses").status_code == 401
 
     call_command("verify_stock", stdout=io.StringIO())
+
+
+def test_demo_has_purchase_orders_in_every_status():
+    from stockflow.catalog.models import ProductSupplier
+    from stockflow.purchasing.models import PurchaseOrder, PurchaseOrderStatus
+
+    run_demo()
+    for company in Company.objects.all():
+        statuses = set(
+            PurchaseOrder.objects.filter(company=company).values_list("status", flat=True)
+        )
+        assert statuses == set(PurchaseOrderStatus.values), company
+        assert ProductSupplier.objects.filter(company=company, observed_orders__gte=3).exists()
+    call_command("verify_stock", stdout=io.StringIO())

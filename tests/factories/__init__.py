@@ -27,6 +27,7 @@ from tests.factories.checks import (
 from tests.factories.clients import (
     DEFAULT_QUERY_BUDGET,
     PRODUCT_WRITE_BUDGET,
+    PURCHASE_WRITE_BUDGET,
     WAREHOUSE_DELETE_BUDGET,
     APIClient,
     client_for,
@@ -42,6 +43,7 @@ __all__ = [
     "DEFAULT_QUERY_BUDGET",
     "PASSWORD",
     "PRODUCT_WRITE_BUDGET",
+    "PURCHASE_WRITE_BUDGET",
     "WAREHOUSE_DELETE_BUDGET",
     "APIClient",
     "Shop",

@@ -20,6 +20,7 @@ from stockflow.catalog.models import (
 from stockflow.dataio.models import ImportJob
 from stockflow.inventory.models import LedgerEntry, Sale, StockEvent, StockLevel, StockMovement
 from stockflow.notifications.models import WebhookDelivery, WebhookEndpoint
+from stockflow.purchasing.models import PurchaseOrder, PurchaseOrderCounter, PurchaseOrderLine
 from stockflow.tenancy.models import ApiToken, Company, Membership
 
 
@@ -114,6 +115,9 @@ def assert_tables_covered() -> None:
         Sale,
         StockMovement,
         IdempotencyKey,
+        PurchaseOrderCounter,
+        PurchaseOrder,
+        PurchaseOrderLine,
         StockEvent,
         WebhookEndpoint,
         WebhookDelivery,

@@ -21,6 +21,10 @@ PRODUCT_WRITE_BUDGET = 30
 # A warehouse's deletion: the checks of its stock history, then each table the delete cascades
 # to (stock levels, ledger, sales, movements both ways, stock events). As many whatever the data.
 WAREHOUSE_DELETE_BUDGET = 30
+# A purchase order's receipt (the order, its lines, the stock levels made and locked, ledger
+# entries, stock events, the order's status) or drafts made from the alerts (the report, then
+# per draft its number, order and lines): a few more than the default.
+PURCHASE_WRITE_BUDGET = 40
 
 _budget: ContextVar[int | None] = ContextVar("query_budget", default=None)
 
@@ -72,3 +76,12 @@ def post_raw(client, url: str, text: str, **extra):
 
 def patch_raw(client, url: str, text: str):
     return client.patch(url, data=text, content_type="application/json")
+
+
+def logged_in(user):
+    """A browser session (Django's test client) logged in as ``user``."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client

@@ -8,6 +8,7 @@ written that way). ``stocked_shop`` adds the standard stock most tests start fro
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.utils import timezone
 
@@ -27,6 +28,8 @@ from stockflow.inventory import movements, sales
 from stockflow.inventory.models import LedgerEntry, Sale, StockEvent, StockLevel, StockMovement
 from stockflow.notifications import services as notifications
 from stockflow.notifications.models import WebhookDelivery, WebhookEndpoint
+from stockflow.purchasing import services as purchasing
+from stockflow.purchasing.models import PurchaseOrder, PurchaseOrderLine
 from stockflow.tenancy.models import ApiToken, Company, Membership, Role
 from tests.factories.catalog import (
     add_component,
@@ -76,10 +79,22 @@ class Shop:
     idempotency_key: IdempotencyKey
     invitation: Invitation
     import_job: ImportJob  # a validated stock count import (its one row refused)
+    # Purchase orders of the mug and the coffee from the mug's supplier to MAIN: ``order``
+    # ordered and partly received, ``draft`` a draft.
+    order: PurchaseOrder
+    draft: PurchaseOrder
 
     def __init__(self, tenant: Tenant, marker: str = "") -> None:
         self.tenant = tenant
         self.marker = marker
+
+    def order_line(self, order: PurchaseOrder | None = None) -> PurchaseOrderLine:
+        return (order or self.order).lines.order_by("id").first()
+
+    def new_order(self, status: str = "draft") -> PurchaseOrder:
+        """A fresh order of the mug and the coffee, in ``status`` (draft, ordered or
+        partially_received)."""
+        return new_order(self.mug_supplier, self.main, self.mug, self.coffee, status)
 
     @property
     def company(self) -> Company:
@@ -159,6 +174,26 @@ class Shop:
 
     def component(self, bundle: Product, component: Product, quantity: int) -> BundleComponent:
         return add_component(bundle, component, quantity)
+
+
+def new_order(supplier, warehouse, mug, coffee, status: str = "draft") -> PurchaseOrder:
+    """An order of 10 mugs and 5 coffee bags through the purchasing services, taken to
+    ``status`` (draft, ordered, partially_received: 4 mugs received)."""
+    order = purchasing.create_order(
+        supplier=supplier,
+        warehouse=warehouse,
+        lines=[
+            purchasing.LineInput(mug, 10, Decimal("1.2500")),
+            purchasing.LineInput(coffee, 5, Decimal("3.0000")),
+        ],
+        notes="standing order",
+    )
+    if status != "draft":
+        order = purchasing.place_order(order)
+    if status == "partially_received":
+        line = order.lines.order_by("id").first()
+        order = purchasing.receive_order(order, [purchasing.ReceiptLine(line.pk, 4)])
+    return order
 
 
 def stocked_shop(
@@ -254,7 +289,7 @@ def _add_history(shop: Shop, prefix: str, named) -> None:
     )
     shop.level = StockLevel.objects.get(product=shop.mug, warehouse=shop.main)
     shop.ledger_entry = LedgerEntry.objects.filter(company=shop.company).latest("id")
-    shop.event = StockEvent.objects.get(company=shop.company)
+    shop.event = StockEvent.objects.get(company=shop.company, stock_level__isnull=False)
     shop.invitation = make_invitation(
         shop.company, email=f"invitee.{shop.marker or next_number()}@example.com"
     )
@@ -267,6 +302,10 @@ def _add_history(shop: Shop, prefix: str, named) -> None:
         actor=None,
     )
     shop.import_job = imports.validate_job(job.pk)
+    shop.order = new_order(
+        shop.mug_supplier, shop.main, shop.mug, shop.coffee, "partially_received"
+    )
+    shop.draft = new_order(shop.mug_supplier, shop.main, shop.mug, shop.coffee)
 
 
 def mug_shop(tenant: Tenant, *, sales_days: int = 0, prefix: str = "") -> Shop:

@@ -79,7 +79,8 @@ def test_immediate_alerts_batch_every_new_low_and_out_event(shop, tenant_a, smtp
     assert message["Subject"] == "[StockFlow] Acme: 2 stock alerts, 1 out of stock"
     body = text_of(message)
     assert "- Mug (MUG) in Main: low, 15 in stock (threshold 20), " in body
-    assert "5 days until stockout at 2.8333 a day, suggested reorder 70 units." in body
+    # S = threshold 20 + 30 days × 85 / 30 = 105, 15 in stock
+    assert "5 days until stockout at 2.8333 a day, suggested reorder 90 units." in body
     assert "- Coffee (COFFEE) in Main: OUT OF STOCK, 0 in stock" in body
     assert {p.get_content_type() for p in message.walk()} >= {"text/plain", "text/html"}
 
@@ -131,7 +132,7 @@ def test_the_daily_digest_is_sent_once_a_day_at_the_local_hour(shop, tenant_a, s
     # 86 sold in 30 days; 14 left; (5 days lead + 30 of cover) x 86 / 30 = 101 - 14.
     assert (
         "- Mug (MUG) in Main: 14 in stock (threshold 20), "
-        "4 days until stockout at 2.8667 a day, suggested reorder 87 units from Mugs Inc."
+        "4 days until stockout at 2.8667 a day, suggested reorder 107 units from Mugs Inc."
     ) in body
     assert "COFFEE" not in body  # below its threshold, but no sales: no alert
 

@@ -72,10 +72,11 @@ def test_fast_path_sale_records_low_with_the_alert_figures(shop, tenant_a):
         "quantity_before": 100,
         "quantity_after": 19,
         "threshold": 20,
-        # 81 sold in 30 days: 2.7 a day; 19 units last 7 days; 30 days of cover = 81 - 19.
+        # 81 sold in 30 days: 2.7 a day; 19 units last 7 days; up to the threshold and 30
+        # days of cover: 20 + 81 - 19.
         "avg_daily_sales": "2.7000",
         "days_until_stockout": 7,
-        "suggested_reorder_quantity": 62,
+        "suggested_reorder_quantity": 82,
         "window_days": 30,
         "cover_days": 30,
         "supplier_id": None,

@@ -67,6 +67,14 @@ def warehouse_body(company_id: int, **changes) -> dict:
     return {"company_id": company_id, "name": "Acme depot", "code": "DEPOT", **changes}
 
 
+def order_body(warehouse, supplier, product) -> dict:
+    return {
+        "warehouse_id": warehouse.pk,
+        "supplier_id": supplier.pk,
+        "lines": [{"product_id": product.pk, "quantity": 1, "unit_cost": "1.00"}],
+    }
+
+
 def lists(path: str, *filters: dict) -> Probe:
     """A list: unfiltered, and filtered by B's ids; B's rows never appear (leak check)."""
     return lambda a, b: [Try(path, status=200, query=query) for query in ({}, *filters)]
@@ -595,6 +603,93 @@ PROBES: dict[tuple[str, str], Probe] = {
             query={"product_type_id": b.kind.pk},
         ),
     ],
+    # --- purchasing ----------------------------------------------------------------------------
+    ("/api/purchase-orders", "GET"): lambda a, b: [
+        Try("/api/purchase-orders", status=200, query=q)
+        for q in (
+            {},
+            {"company_id": b.company.pk},
+            {"supplier_id": b.mug_supplier.pk},
+            {"warehouse_id": b.main.pk},
+            {"product_id": b.mug.pk},
+            {"status": "ordered", "overdue": "false"},
+        )
+    ],
+    ("/api/purchase-orders", "POST"): lambda a, b: [
+        # B's warehouse decides the tenant: 404.
+        Try("/api/purchase-orders", order_body(b.main, a.mug_supplier, a.mug)),
+        Try(
+            "/api/purchase-orders",
+            order_body(a.main, b.mug_supplier, a.mug),
+            status=400,
+            field="supplier_id",
+        ),
+        Try(
+            "/api/purchase-orders",
+            order_body(a.main, a.mug_supplier, b.mug),
+            status=400,
+            field="lines",
+        ),
+    ],
+    ("/api/purchase-orders/{pk}", "GET"): lambda a, b: [
+        Try(f"/api/purchase-orders/{b.order.pk}"),
+        Try(f"/api/purchase-orders/{b.draft.pk}"),
+    ],
+    ("/api/purchase-orders/{pk}", "PATCH"): lambda a, b: [
+        Try(f"/api/purchase-orders/{b.draft.pk}", {"notes": "taken"}),
+        Try(
+            f"/api/purchase-orders/{a.draft.pk}",
+            {"supplier_id": b.mug_supplier.pk},
+            status=400,
+            field="supplier_id",
+        ),
+        Try(
+            f"/api/purchase-orders/{a.draft.pk}",
+            {"warehouse_id": b.main.pk},
+            status=400,
+            field="warehouse_id",
+        ),
+        Try(
+            f"/api/purchase-orders/{a.draft.pk}",
+            {"lines": [{"product_id": b.coffee.pk, "quantity": 1}]},
+            status=400,
+            field="lines",
+        ),
+    ],
+    ("/api/purchase-orders/{pk}/order", "POST"): lambda a, b: [
+        Try(f"/api/purchase-orders/{b.draft.pk}/order", {"send_to_supplier": True})
+    ],
+    ("/api/purchase-orders/{pk}/cancel", "POST"): lambda a, b: [
+        Try(f"/api/purchase-orders/{b.draft.pk}/cancel")
+    ],
+    ("/api/purchase-orders/{pk}/close", "POST"): lambda a, b: [
+        Try(f"/api/purchase-orders/{b.order.pk}/close")
+    ],
+    ("/api/purchase-orders/{pk}/receipts", "POST"): lambda a, b: [
+        Try(
+            f"/api/purchase-orders/{b.order.pk}/receipts",
+            {"lines": [{"line_id": b.order_line().pk, "quantity": 1}]},
+        ),
+        # B's line against A's order.
+        Try(
+            f"/api/purchase-orders/{a.order.pk}/receipts",
+            {"lines": [{"line_id": b.order_line().pk, "quantity": 1}]},
+            status=400,
+            field="lines",
+        ),
+    ],
+    ("/api/purchase-orders/{pk}/document", "GET"): lambda a, b: [
+        Try(f"/api/purchase-orders/{b.order.pk}/document")
+    ],
+    ("/api/companies/{company_id}/purchase-orders/from-alerts", "POST"): lambda a, b: [
+        Try(f"/api/companies/{b.company.pk}/purchase-orders/from-alerts", {}),
+        # B's ids as filters of A's alerts: nothing of B.
+        Try(
+            f"/api/companies/{a.company.pk}/purchase-orders/from-alerts",
+            {"warehouse_id": b.main.pk, "product_ids": [b.mug.pk, b.coffee.pk]},
+            status=201,
+        ),
+    ],
     # --- invitations --------------------------------------------------------------------------
     ("/api/companies/{company_pk}/invitations", "GET"): lambda a, b: [
         Try(f"/api/companies/{b.company.pk}/invitations")
@@ -793,6 +888,12 @@ def test_head_and_options_do_not_tell_another_company_from_a_missing_one(shop_a,
         "/api/webhook-deliveries/{pk}/retry": shop_b.delivery.pk,
         "/api/sales/{pk}": shop_b.mug_sale.pk,
         "/api/auth/tokens/{pk}": shop_b.token(Role.OWNER).pk,
+        "/api/purchase-orders/{pk}": shop_b.order.pk,
+        "/api/purchase-orders/{pk}/order": shop_b.draft.pk,
+        "/api/purchase-orders/{pk}/cancel": shop_b.draft.pk,
+        "/api/purchase-orders/{pk}/close": shop_b.order.pk,
+        "/api/purchase-orders/{pk}/receipts": shop_b.order.pk,
+        "/api/purchase-orders/{pk}/document": shop_b.order.pk,
         "/api/companies/{company_pk}/invitations/{pk}": shop_b.invitation.pk,
         "/api/companies/{company_pk}/invitations/{pk}/resend": shop_b.invitation.pk,
         "/api/imports/{pk}": shop_b.import_job.pk,

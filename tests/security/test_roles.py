@@ -434,6 +434,45 @@ WRITES: dict[tuple[str, str], tuple[str, Build]] = {
             "/api/sales", {"product_id": a.gift_box.pk, "warehouse_id": a.main.pk, "quantity": 1}
         ),
     ),
+    # Purchasing: admins buy, staff receive.
+    ("/api/purchase-orders", "POST"): (
+        ADMIN,
+        lambda a, role: Write(
+            "/api/purchase-orders",
+            {
+                "warehouse_id": a.main.pk,
+                "supplier_id": a.mug_supplier.pk,
+                "lines": [{"product_id": a.mug.pk, "quantity": 2, "unit_cost": "1.5"}],
+            },
+        ),
+    ),
+    ("/api/purchase-orders/{pk}", "PATCH"): (
+        ADMIN,
+        lambda a, role: Write(f"/api/purchase-orders/{a.new_order().pk}", {"notes": role}),
+    ),
+    ("/api/purchase-orders/{pk}/order", "POST"): (
+        ADMIN,
+        lambda a, role: Write(f"/api/purchase-orders/{a.new_order().pk}/order", {}),
+    ),
+    ("/api/purchase-orders/{pk}/cancel", "POST"): (
+        ADMIN,
+        lambda a, role: Write(f"/api/purchase-orders/{a.new_order('ordered').pk}/cancel"),
+    ),
+    ("/api/purchase-orders/{pk}/close", "POST"): (
+        ADMIN,
+        lambda a, role: Write(f"/api/purchase-orders/{a.new_order('partially_received').pk}/close"),
+    ),
+    ("/api/purchase-orders/{pk}/receipts", "POST"): (
+        STAFF,
+        lambda a, role: Write(
+            f"/api/purchase-orders/{a.order.pk}/receipts",
+            {"lines": [{"line_id": a.order_line().pk, "quantity": 1}]},
+        ),
+    ),
+    ("/api/companies/{company_id}/purchase-orders/from-alerts", "POST"): (
+        ADMIN,
+        lambda a, role: Write(f"/api/companies/{a.company.pk}/purchase-orders/from-alerts", {}),
+    ),
 }
 
 
@@ -458,7 +497,10 @@ def test_the_matrix_gives_each_role_what_the_specification_says():
     lowest = {key: role for key, (role, _) in WRITES.items()}
     members_routes = {key for key in WRITES if "/members" in key[0]}
     stock_routes = {
-        key for key in WRITES if key[0].startswith(("/api/stock/", "/api/sales", "/api/imports"))
+        key
+        for key in WRITES
+        if key[0].startswith(("/api/stock/", "/api/sales", "/api/imports"))
+        or key[0].endswith("/receipts")
     }
     assert {lowest[key] for key in members_routes} == {Role.OWNER}
     assert {lowest[key] for key in stock_routes} == {Role.STAFF}

@@ -7,6 +7,7 @@ from django.test import Client
 
 from stockflow.tenancy.models import Role
 from tests.factories import Shop, Tenant, mug_shop
+from tests.factories.clients import logged_in
 
 
 @pytest.fixture
@@ -17,12 +18,6 @@ def shop(tenant_a: Tenant) -> Shop:
 @pytest.fixture
 def other_shop(tenant_b: Tenant) -> Shop:
     return mug_shop(tenant_b)
-
-
-def logged_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

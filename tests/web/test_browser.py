@@ -15,13 +15,14 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core import mail
 from django.core.management import call_command
 from playwright.sync_api import expect, sync_playwright
 
 from stockflow.catalog.models import Product, Warehouse
 from stockflow.demo.management.commands.demo import DEMO_PASSWORD, DEMO_USERNAME
 from stockflow.inventory.models import Sale
-from stockflow.tenancy.models import Company, Role
+from stockflow.tenancy.models import Company, Membership, Role
 from stockflow.web import selectors
 from tests.factories import PASSWORD, mug_shop
 
@@ -169,8 +170,8 @@ def test_journey_3_sales_cross_the_threshold_into_low_stock(page, tenant_a):
     row = page.locator("tbody tr").first
     cells = [cell.inner_text().strip() for cell in row.locator("td").all()]
     # 9 left of 25 after 16 sold in the 30-day window: 0.5333 a day, 16 days left; no
-    # primary supplier, equal lead times (7 d): the cheaper one; reorder
-    # ceil((7 + 30) × 16 / 30) − 9 = 11.
+    # primary supplier, equal lead times (7 d): the cheaper one; reorder up to the threshold
+    # plus lead time and cover: ceil(10 + (7 + 30) × 16 / 30 − 9) = 21.
     assert cells == [
         alpine.sku,
         "Alpine Mug",
@@ -179,7 +180,7 @@ def test_journey_3_sales_cross_the_threshold_into_low_stock(page, tenant_a):
         "10",
         "0.5333",
         "16",
-        "11",
+        "21",
         "Budget Pots (7 d)",
     ]
     screenshot(page, "journey-3-low-stock")
@@ -225,3 +226,33 @@ def test_journey_7_another_companys_url_is_the_404_page(page, tenant_a, tenant_b
         assert "Harbor Mug" not in page.content()
     screenshot(page, "journey-7-not-found")
     assert Warehouse.objects.filter(company=tenant_b.company).count() == 2
+
+
+def test_journey_8_an_owner_invites_and_the_invited_person_joins_from_the_email(
+    page, browser, live_server, tenant_a
+):
+    log_in(page, tenant_a.users[Role.OWNER].username)
+    page.get_by_role("link", name="Settings").click()
+    page.get_by_role("link", name="Invitations").click()
+    page.get_by_label("Email").fill("new.colleague@example.com")
+    page.get_by_label("Role").select_option(label="Staff")
+    page.get_by_role("button", name="Send invitation").click()
+    assert page.get_by_text("An invitation was emailed to new.colleague@example.com.").is_visible()
+    assert page.locator("tbody tr", has_text="new.colleague@example.com").count() == 1
+    screenshot(page, "journey-8-invitations")
+
+    link = re.search(r"https?://\S+", mail.outbox[-1].body).group(0)
+    path = link[link.index("/invitations/accept") :]
+    context = browser.new_context(base_url=live_server.url)
+    invited = context.new_page()
+    invited.set_default_timeout(15_000)
+    invited.goto(path)
+    invited.get_by_label("Username").fill("colleague")
+    invited.get_by_label("Password").fill("plum tree 4 orchard!")
+    invited.get_by_role("button", name="Accept").click()
+    invited.wait_for_url(f"**/c/{tenant_a.company.pk}/")
+    assert invited.get_by_text(f"You joined {tenant_a.company.name}.").is_visible()
+    screenshot(invited, "journey-8-joined")
+    context.close()
+    membership = Membership.objects.get(user__username="colleague")
+    assert membership.company_id == tenant_a.company.pk and membership.role == Role.STAFF

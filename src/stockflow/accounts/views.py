@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth import update_session_auth_hash
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, permissions, serializers, status
 from rest_framework.authentication import SessionAuthentication
@@ -10,7 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from stockflow.accounts import services
+from stockflow.accounts import flows, services
 from stockflow.accounts.models import Invitation
 from stockflow.accounts.serializers import (
     AcceptedInvitationSerializer,
@@ -18,7 +17,6 @@ from stockflow.accounts.serializers import (
     CreateInvitationSerializer,
     InvitationSerializer,
     MessageSerializer,
-    NewAccountSerializer,
     PasswordChangeSerializer,
     PasswordResetConfirmSerializer,
     PasswordResetRequestSerializer,
@@ -28,7 +26,7 @@ from stockflow.accounts.serializers import (
 )
 from stockflow.api.errors import ApiError, ErrorCode
 from stockflow.api.throttling import AccountRateThrottle
-from stockflow.tenancy.models import Company, Role
+from stockflow.tenancy.models import Role
 from stockflow.tenancy.scoping import TenantViewSet
 
 
@@ -73,12 +71,9 @@ class InvitationViewSet(
     def create(self, request, *args, **kwargs):
         company_id = int(self.kwargs["company_pk"])
         self.tenant.require(company_id, self.required_role())
-        serializer = CreateInvitationSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        invitation = services.invite(
-            company=get_object_or_404(Company, pk=company_id),
-            email=serializer.validated_data["email"],
-            role=serializer.validated_data["role"],
+        invitation = flows.invite(
+            request.data,
+            company_id=company_id,
             invited_by=request.user,
             inviter_role=self.tenant.role_in(company_id),
         )
@@ -109,19 +104,8 @@ class AcceptInvitationView(APIView):
         },
     )
     def post(self, request):
-        serializer = AcceptInvitationSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        if request.user.is_authenticated:
-            membership = services.accept_invitation(token=data["token"], user=request.user)
-        else:
-            account = NewAccountSerializer(data=request.data)
-            account.is_valid(raise_exception=True)
-            membership = services.accept_invitation(
-                token=data["token"],
-                username=account.validated_data["username"],
-                password=account.validated_data["password"],
-            )
+        user = request.user if request.user.is_authenticated else None
+        membership = flows.accept_invitation(request.data, user=user)
         return Response(
             AcceptedInvitationSerializer(membership).data, status=status.HTTP_201_CREATED
         )
@@ -145,15 +129,7 @@ class SignUpView(APIView):
     def post(self, request):
         if not settings.STOCKFLOW_SIGNUP:
             raise SignUpDisabled()
-        serializer = SignUpSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        membership = services.sign_up(
-            username=data["username"],
-            email=data["email"],
-            password=data["password"],
-            company_name=data["company_name"],
-        )
+        membership = flows.sign_up(request.data)
         return Response(SignedUpSerializer(membership).data, status=status.HTTP_201_CREATED)
 
 
@@ -167,9 +143,7 @@ class PasswordResetRequestView(APIView):
 
     @extend_schema(request=PasswordResetRequestSerializer, responses={202: MessageSerializer})
     def post(self, request):
-        serializer = PasswordResetRequestSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        services.request_password_reset(serializer.validated_data["email"])
+        flows.request_password_reset(request.data)
         return Response({"detail": RESET_REQUESTED}, status=status.HTTP_202_ACCEPTED)
 
 
@@ -182,12 +156,7 @@ class PasswordResetConfirmView(APIView):
 
     @extend_schema(request=PasswordResetConfirmSerializer, responses={204: None})
     def post(self, request):
-        serializer = PasswordResetConfirmSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        user = services.user_of_reset_link(data["uid"], data["token"])
-        check_password_strength(data["new_password"], field="new_password", user=user)
-        services.set_password(user, data["new_password"])
+        flows.reset_password(request.data)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

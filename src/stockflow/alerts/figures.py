@@ -23,7 +23,7 @@ def stock_event_figures(
         warehouse_id=next(iter(warehouses)) if len(warehouses) == 1 else None,
         product_ids=sorted({product_id for product_id, _ in keys}),
     )
-    rows = forecast.add_forecast(
+    rows = forecast.complete_rows(
         page.rows, window_days=DEFAULT_WINDOW_DAYS, cover_days=DEFAULT_COVER_DAYS
     )
     wanted = set(keys)

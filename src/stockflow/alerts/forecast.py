@@ -27,31 +27,50 @@ def average_daily_sales_text(
 
 
 def suggested_reorder_quantity(
-    *, current_stock: int, units_sold: int, days: int, lead_time_days: int, cover_days: int
+    *,
+    current_stock: int,
+    threshold: int,
+    units_sold: int,
+    days: int,
+    lead_time_days: int,
+    cover_days: int,
+    on_order: int = 0,
+    on_draft: int = 0,
 ) -> int:
-    """Units to order now so that stock lasts through the supplier's lead time plus the
-    cover period at the average daily rate: ceil((lead + cover) * units_sold / days) minus
-    what is in stock, never negative."""
+    """SPEC §4.1: the order-up-to level S = threshold + avg_daily_sales × (lead_time_days +
+    cover_days), and the suggestion max(0, ceil(S − current_stock − on_order − on_draft)):
+    once received, the level is back above its threshold with ``cover_days`` of demand left
+    after the lead time, and what is already ordered or drafted is not suggested again.
+
+    Exact: with avg_daily_sales = units_sold / days, ceil(S − held) is the ceiling of
+    ((threshold − held) × days + units_sold × (lead + cover)) / days, in integers."""
     if days <= 0:
         raise ValueError("the window must be at least one day")
-    needed = -((-(lead_time_days + cover_days) * units_sold) // days)  # ceiling division
-    return max(0, needed - current_stock)
+    held = current_stock + on_order + on_draft
+    numerator = (threshold - held) * days + units_sold * (lead_time_days + cover_days)
+    return max(0, -(-numerator // days))  # ceiling division
 
 
-def add_forecast(rows: list[dict], *, window_days: int, cover_days: int):
-    """Complete the selector's rows into the response's alerts, in place: the average daily
-    rate and the suggested reorder quantity, exact (see ``alerts.forecast``). This runs once
+def complete_rows(rows: list[dict], *, window_days: int, cover_days: int) -> list[dict]:
+    """Complete the report selector's rows into alerts, in place: the average daily rate,
+    the suggested reorder quantity and whether ordering now is late, exact. This runs once
     per alert, so it stays a plain loop over plain dicts."""
     rate_text = average_daily_sales_text
     reorder = suggested_reorder_quantity
     for row in rows:
         units_sold = row["units_sold"]
+        lead_time = row["lead_time_days"] or 0
         row["avg_daily_sales"] = rate_text(units_sold=units_sold, days=window_days)
         row["suggested_reorder_quantity"] = reorder(
             current_stock=row["current_stock"],
+            threshold=row["threshold"],
             units_sold=units_sold,
             days=window_days,
-            lead_time_days=row["lead_time_days"] or 0,
+            lead_time_days=lead_time,
             cover_days=cover_days,
+            on_order=row["on_order"],
+            on_draft=row["on_draft"],
         )
+        # Ordering now is late: stock runs out before an order placed today arrives.
+        row["stockout_before_delivery"] = row["days_until_stockout"] < lead_time
     return rows

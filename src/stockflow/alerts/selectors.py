@@ -24,7 +24,11 @@ What the query decides (SPEC §3.2), candidates first:
   ``(current_stock * days) / units_sold`` on non-negative integers, where integer division
   is the floor on both PostgreSQL and SQLite. No float, no clamping.
 * Supplier: the primary one, else the shortest lead time, then the lowest unit cost (a
-  missing cost last), then the lowest supplier id.
+  missing cost last), then the lowest supplier id. Its ``lead_time_days`` is the one the
+  reorder arithmetic uses (``catalog.lead_times``: the observed one from 3 received orders).
+* What is already coming, for the page's rows only: ``on_order``, ``on_draft`` and
+  ``next_expected_date`` (``inventory.incoming``, which names the purchase order tables
+  registered by ``purchasing``: this module does not import the layer above it).
 * Order: days_until_stockout, then the largest shortfall (threshold - current_stock), then
   product id and warehouse id, so pages are stable.
 
@@ -46,12 +50,14 @@ from django.db import connection
 
 from stockflow.api.limits import BIGINT_MAX  # "no limit" for LIMIT
 from stockflow.catalog.bundles import bundle_parts_cte
+from stockflow.catalog.lead_times import effective_lead_time_sql
 from stockflow.catalog.models import (
     Product,
     ProductSupplier,
     Supplier,
     Warehouse,
 )
+from stockflow.inventory.incoming import incoming_cte
 from stockflow.inventory.models import Sale, StockLevel
 
 
@@ -75,6 +81,9 @@ class LowStockRow(TypedDict):
     supplier: SupplierRow | None
     units_sold: int
     lead_time_days: int | None
+    on_order: int
+    on_draft: int
+    next_expected_date: str | None
 
 
 @dataclass(frozen=True)
@@ -98,6 +107,9 @@ def _low_stock_sql(
     product_type = "AND p.product_type_id = %(product_type_id)s" if product_type_filter else ""
     products = ", ".join(f"%(product_{index})s" for index in range(product_count))
     product = f"AND sl.product_id IN ({products})" if product_count else ""
+    incoming = incoming_cte(
+        name="incoming", products="SELECT product_id FROM page", company="%(company_id)s"
+    )
 
     def units_sold(product_id: str, warehouse_id: str) -> str:
         # One range of sale_product_wh_sold, read from the index alone.
@@ -177,24 +189,33 @@ page_supplier AS (
     ) AS supplier_link_id
     FROM page
 ),
+-- What is already coming for the page's products (inventory.incoming), in one pass.
+{incoming},
 page_rows AS (
     SELECT
         pg.product_id, pg.product_name, pg.sku, pg.warehouse_id, pg.warehouse_name,
         pg.current_stock, pg.threshold, pg.units_sold, pg.days_until_stockout,
         su.id AS supplier_id, su.name AS supplier_name,
-        su.contact_email AS supplier_contact_email, ps.lead_time_days,
-        pg.shortfall
+        su.contact_email AS supplier_contact_email,
+        {effective_lead_time_sql("ps")} AS lead_time_days,
+        pg.shortfall,
+        COALESCE(inc.on_order, 0) AS on_order,
+        COALESCE(inc.on_draft, 0) AS on_draft,
+        inc.next_expected_date
     FROM page_supplier pg
     LEFT JOIN {tables["product_supplier"]} ps
       ON ps.id = pg.supplier_link_id AND ps.company_id = %(company_id)s
     LEFT JOIN {tables["supplier"]} su
       ON su.id = ps.supplier_id AND su.company_id = %(company_id)s
+    LEFT JOIN incoming inc
+      ON inc.product_id = pg.product_id AND inc.warehouse_id = pg.warehouse_id
 )
 SELECT
     totals.total,
     r.product_id, r.product_name, r.sku, r.warehouse_id, r.warehouse_name,
     r.current_stock, r.threshold, r.units_sold, r.days_until_stockout,
-    r.supplier_id, r.supplier_name, r.supplier_contact_email, r.lead_time_days
+    r.supplier_id, r.supplier_name, r.supplier_contact_email, r.lead_time_days,
+    r.on_order, r.on_draft, r.next_expected_date
 FROM (SELECT COUNT(*) AS total FROM demand WHERE units_sold > 0) totals
 LEFT JOIN page_rows r ON 1 = 1
 ORDER BY r.days_until_stockout, r.shortfall DESC, r.product_id, r.warehouse_id
@@ -283,6 +304,9 @@ def low_stock_alerts(
             },
             "units_sold": int(units_sold),
             "lead_time_days": lead_time_days,
+            "on_order": int(on_order or 0),
+            "on_draft": int(on_draft or 0),
+            "next_expected_date": None if next_expected is None else str(next_expected),
         }
         for (
             _total,
@@ -299,6 +323,9 @@ def low_stock_alerts(
             supplier_name,
             supplier_contact_email,
             lead_time_days,
+            on_order,
+            on_draft,
+            next_expected,
         ) in records
         if product_id is not None  # a lone total row: the page is empty
     ]

@@ -112,13 +112,29 @@ class LowStockAlertSerializer(serializers.Serializer):
         help_text="units_sold / window_days, rounded half-up.",
     )
     lead_time_days = serializers.IntegerField(
-        allow_null=True, help_text="The supplier's lead time; null without supplier."
+        allow_null=True,
+        help_text=(
+            "The supplier's lead time: observed (average days from ordered to received over "
+            "its last received orders) once 3 orders were received, else configured; null "
+            "without supplier."
+        ),
+    )
+    on_order = serializers.IntegerField(
+        help_text="Units still to come on ordered or partly received orders to this warehouse."
+    )
+    on_draft = serializers.IntegerField(help_text="Units on draft orders to this warehouse.")
+    next_expected_date = serializers.DateField(
+        allow_null=True, help_text="Earliest expected date of an order still to come."
     )
     suggested_reorder_quantity = serializers.IntegerField(
         help_text=(
-            "ceil((lead_time_days + cover_days) * units_sold / window_days) - current_stock "
-            "from the exact rate, never negative; the lead time counts as 0 without supplier."
+            "max(0, ceil(S - current_stock - on_order - on_draft)) with the order-up-to "
+            "level S = threshold + units_sold / window_days * (lead_time_days + cover_days), "
+            "exact; the lead time counts as 0 without supplier."
         )
+    )
+    stockout_before_delivery = serializers.BooleanField(
+        help_text="days_until_stockout < lead_time_days: ordering now is already late."
     )
 
 

@@ -5,7 +5,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from stockflow.alerts import forecast, selectors
+from stockflow.alerts.report import low_stock_report
 from stockflow.alerts.serializers import LowStockQuerySerializer, LowStockReportSerializer
 from stockflow.tenancy.models import Role
 from stockflow.tenancy.scoping import TenantAPIView
@@ -40,21 +40,19 @@ class LowStockAlertsView(TenantAPIView):
         query.is_valid(raise_exception=True)
         params = query.validated_data
         as_of = timezone.now()
-        page = selectors.low_stock_alerts(
+        page = low_stock_report(
             company_id=company,
             now=as_of,
             days=params["days"],
+            cover_days=params["cover_days"],
             warehouse_id=params.get("warehouse_id"),
             product_type_id=params.get("product_type_id"),
             limit=params.get("limit"),
             offset=params["offset"],
         )
-        alerts = forecast.add_forecast(
-            page.rows, window_days=params["days"], cover_days=params["cover_days"]
-        )
         return Response(
             {
-                "alerts": alerts,
+                "alerts": page.rows,
                 "total_alerts": page.total,
                 "window_days": params["days"],
                 "cover_days": params["cover_days"],

@@ -36,6 +36,8 @@ class ErrorCode(models.TextChoices):
     SKU_CONFLICT = "sku_conflict"
     INSUFFICIENT_STOCK = "insufficient_stock"
     HAS_HISTORY = "has_history"
+    INVALID_STATUS = "invalid_status"
+    OVER_RECEIPT = "over_receipt"
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
     THROTTLED = "throttled"
     SIGNUP_DISABLED = "signup_disabled"

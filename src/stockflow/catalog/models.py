@@ -13,6 +13,10 @@ PRICE_DECIMAL_PLACES = 2
 COST_MAX_DIGITS = 14
 COST_DECIMAL_PLACES = 4
 SKU_MAX_LENGTH = 64
+# The observed lead time of a supplier link averages its last this many received orders, and
+# replaces the configured one in the reorder arithmetic from MIN_OBSERVED_ORDERS orders on.
+OBSERVED_ORDERS_WINDOW = 5
+MIN_OBSERVED_ORDERS = 3
 
 
 class Warehouse(models.Model):
@@ -107,6 +111,11 @@ class ProductSupplier(models.Model):
         max_digits=COST_MAX_DIGITS, decimal_places=COST_DECIMAL_PLACES, null=True, blank=True
     )
     lead_time_days = models.PositiveIntegerField(default=7)
+    # Kept by purchasing when an order from this supplier is fully received: the average
+    # days from ordered to received over the last received orders of the product (rounded
+    # up), and how many orders that average covers (at most OBSERVED_ORDERS_WINDOW).
+    observed_lead_time_days = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    observed_orders = models.PositiveIntegerField(default=0, db_default=0, editable=False)
     is_primary = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 

@@ -18,6 +18,8 @@ from stockflow.api.serializers import FixedAfterCreation
 from stockflow.catalog.models import (
     COST_DECIMAL_PLACES,
     COST_MAX_DIGITS,
+    MIN_OBSERVED_ORDERS,
+    OBSERVED_ORDERS_WINDOW,
     PRICE_DECIMAL_PLACES,
     PRICE_MAX_DIGITS,
     SKU_MAX_LENGTH,
@@ -357,6 +359,19 @@ class ProductSupplierSerializer(FixedAfterCreation, serializers.ModelSerializer)
         default=False,
         help_text="At most one primary supplier per product: setting it unsets the other.",
     )
+    observed_lead_time_days = serializers.IntegerField(
+        read_only=True,
+        allow_null=True,
+        help_text=(
+            "Average days from ordered to fully received over the last "
+            f"{OBSERVED_ORDERS_WINDOW} orders received from this supplier (rounded up); "
+            f"replaces lead_time_days in the reorder arithmetic from {MIN_OBSERVED_ORDERS} "
+            "orders on. Null before the first."
+        ),
+    )
+    observed_orders = serializers.IntegerField(
+        read_only=True, help_text="How many received orders observed_lead_time_days averages."
+    )
     fixed_fields = ("product_id", "supplier_id")
 
     class Meta:
@@ -369,6 +384,8 @@ class ProductSupplierSerializer(FixedAfterCreation, serializers.ModelSerializer)
             "supplier_sku",
             "unit_cost",
             "lead_time_days",
+            "observed_lead_time_days",
+            "observed_orders",
             "is_primary",
             "created_at",
         ]

@@ -131,6 +131,13 @@ def prepare_receipt(*, product_id: int, warehouse_id: int) -> Callable[[], None]
     return _prepare([(product_id, warehouse_id)])
 
 
+def prepare_receipt_lines(
+    *, product_ids: Iterable[int], warehouse_id: int
+) -> Callable[[], None] | None:
+    """What to run before a multi-line receipt's transaction: create the levels it fills."""
+    return _prepare([(product_id, warehouse_id) for product_id in product_ids])
+
+
 def prepare_adjustment(
     *,
     product_id: int,

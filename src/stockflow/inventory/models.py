@@ -30,6 +30,7 @@ class ReferenceType(models.TextChoices):
     PRODUCT = "product", "Product creation"
     SALE = "sale", "Sale"
     MOVEMENT = "movement", "Stock movement"
+    PURCHASE_ORDER = "purchase_order", "Purchase order"
     IMPORT = "import", "Import"
 
 
@@ -279,6 +280,9 @@ class StockEventType(models.TextChoices):
     LOW = "stock.low", "Stock fell below its threshold"
     OUT = "stock.out", "Stock ran out"
     REPLENISHED = "stock.replenished", "Stock back at or above its threshold"
+    # Recorded by purchasing (purchasing.events): about an order to a warehouse, not one level.
+    PURCHASE_ORDER_ORDERED = "purchase_order.ordered", "Purchase order placed"
+    PURCHASE_ORDER_RECEIVED = "purchase_order.received", "Goods received against a purchase order"
 
 
 class StockEventQuerySet(AppendOnlyQuerySet):
@@ -294,10 +298,13 @@ class StockEvent(AppendOnlyModel, models.Model):
 
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+", db_index=False)
     type = models.CharField(max_length=40, choices=StockEventType.choices)
+    # Null for the events of a purchase order (its warehouse is set, its lines are in data).
     stock_level = models.ForeignKey(
-        StockLevel, on_delete=models.PROTECT, related_name="+", db_index=False
+        StockLevel, null=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+", db_index=False)
+    product = models.ForeignKey(
+        Product, null=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     warehouse = models.ForeignKey(
         Warehouse, on_delete=models.PROTECT, related_name="+", db_index=False
     )

@@ -7,6 +7,7 @@ locks of ``locking``; see ``operations`` for what every stock operation shares.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import partial
 
 from django.db import transaction
@@ -104,6 +105,44 @@ def receive_stock(
         )
 
     return run_locked(changes, write)
+
+
+def receive_stock_lines(
+    *,
+    warehouse: Warehouse,
+    lines: Sequence[tuple[Product, int]],
+    reference_type: str,
+    reference_id: int,
+    actor=None,
+    note: str = "",
+) -> list[LedgerEntry]:
+    """Goods in against a document (a purchase order): add each line's units to its
+    product's stock in the warehouse, writing one ``receipt`` ledger entry per line that
+    refers to the document (no movement of its own: the document is the record).
+
+    Every level is locked in one statement (``operations.run_locked``); create missing levels
+    before the transaction (``levels.prepare_receipt_lines``). One line per product."""
+    changes = []
+    for product, quantity in lines:
+        check_can_hold_stock(product, warehouse)
+        check_quantity(quantity)
+        changes.append(LevelChange((product.id, warehouse.id), quantity, LedgerReason.RECEIPT))
+    if not changes:
+        return []
+
+    def write(levels: dict[LevelKey, LockedLevel]) -> StockOperationResult:
+        entries = apply_changes(
+            changes,
+            company_id=warehouse.company_id,
+            reference_type=reference_type,
+            reference_id=reference_id,
+            actor=actor,
+            note=note,
+            levels=levels,
+        )
+        return StockOperationResult(None, entries)
+
+    return run_locked(changes, write).ledger_entries
 
 
 def adjust_stock(

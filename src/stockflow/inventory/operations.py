@@ -65,11 +65,12 @@ class LevelChange:
 
 @dataclass
 class StockOperationResult:
-    """What an operation wrote: its document (a Sale or a StockMovement) and ledger entries.
-    The fast path of ``sales.sell`` gives records of the rows instead of model instances (the
-    same attributes, which is all its answer needs)."""
+    """What an operation wrote: its document (a Sale or a StockMovement; None when the
+    document is the caller's, e.g. a purchase order) and ledger entries. The fast path of
+    ``sales.sell`` gives records of the rows instead of model instances (the same attributes,
+    which is all its answer needs)."""
 
-    document: Sale | StockMovement
+    document: Sale | StockMovement | None
     ledger_entries: list[LedgerEntry]
 
 

@@ -6,7 +6,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import BooleanField, Case, F, Prefetch, Q, QuerySet, Value, When
+from django.db.models import (
+    BigIntegerField,
+    BooleanField,
+    Case,
+    DateField,
+    F,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.expressions import RawSQL
 
 from stockflow.catalog.bundles import bundle_leaves_cte, bundle_parts_cte
 from stockflow.catalog.models import BundleComponent, Product, Warehouse
@@ -15,6 +27,7 @@ from stockflow.catalog.thresholds import (
     product_threshold,
     product_type_join_sql,
 )
+from stockflow.inventory.incoming import incoming_columns
 from stockflow.inventory.models import LedgerEntry, Sale, StockLevel, StockMovement
 
 
@@ -24,9 +37,28 @@ def effective_threshold():
     return F("low_stock_threshold")
 
 
+def with_incoming(queryset: QuerySet, *, product: str, warehouse: str, company: str) -> QuerySet:
+    """Annotate ``on_order``, ``on_draft`` and ``next_expected_date`` (``inventory.incoming``)
+    for the (product, warehouse) named by the SQL expressions ``product`` and ``warehouse``."""
+    columns = incoming_columns(product=product, warehouse=warehouse, company=company)
+    return queryset.annotate(
+        on_order=RawSQL(columns["on_order"], (), output_field=BigIntegerField()),
+        on_draft=RawSQL(columns["on_draft"], (), output_field=BigIntegerField()),
+        next_expected_date=RawSQL(columns["next_expected_date"], (), output_field=DateField()),
+    )
+
+
 def stock_levels_with_threshold(queryset: QuerySet[StockLevel]) -> QuerySet[StockLevel]:
-    """Stock levels with their product and warehouse, ``effective_threshold`` and
-    ``below_threshold`` (quantity < threshold; no threshold, never below), in one query."""
+    """Stock levels with their product and warehouse, ``effective_threshold``,
+    ``below_threshold`` (quantity < threshold; no threshold, never below) and what is on
+    order for them, in one query."""
+    level = connection.ops.quote_name(StockLevel._meta.db_table)
+    queryset = with_incoming(
+        queryset,
+        product=f"{level}.product_id",
+        warehouse=f"{level}.warehouse_id",
+        company=f"{level}.company_id",
+    )
     return (
         queryset.select_related("product", "warehouse")
         .annotate(effective_threshold=effective_threshold())
@@ -49,11 +81,17 @@ def product_stock(product: Product) -> dict:
     """The stock of one product in every warehouse of its company, warehouses without a stock
     level included (quantity 0). For a bundle, the quantity in a warehouse is the number of
     bundles its components' stock can make there (min of floor(stock / units per bundle)).
-    Two queries."""
+    Each warehouse also shows what is on order for the product there. Two queries."""
+    warehouse = connection.ops.quote_name(Warehouse._meta.db_table)
     warehouses = list(
-        Warehouse.objects.filter(company_id=product.company_id)
+        with_incoming(
+            Warehouse.objects.filter(company_id=product.company_id),
+            product=str(int(product.id)),
+            warehouse=f"{warehouse}.id",
+            company=f"{warehouse}.company_id",
+        )
         .order_by("id")
-        .values("id", "code", "name", "is_active")
+        .values("id", "code", "name", "is_active", "on_order", "on_draft", "next_expected_date")
     )
     if product.is_bundle:
         quantities = {
@@ -75,6 +113,9 @@ def product_stock(product: Product) -> dict:
             "warehouse_is_active": w["is_active"],
             "stock_level_id": level_ids.get(w["id"]),
             "quantity": quantities.get(w["id"], 0),
+            "on_order": w["on_order"],
+            "on_draft": w["on_draft"],
+            "next_expected_date": w["next_expected_date"],
         }
         for w in warehouses
     ]

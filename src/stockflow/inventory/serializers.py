@@ -228,14 +228,18 @@ class StockEventSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     type = serializers.CharField()
     company_id = serializers.IntegerField()
-    product_id = serializers.IntegerField()
+    product_id = serializers.IntegerField(
+        allow_null=True, help_text="Null for a purchase order's events."
+    )
     warehouse_id = serializers.IntegerField()
     data = serializers.JSONField(
         help_text=(
-            "product_id, sku, warehouse_id, stock_level_id, quantity_before, quantity_after, "
-            "threshold; for a low or sold-out level with recent sales, the low-stock report's "
-            "avg_daily_sales, days_until_stockout, suggested_reorder_quantity, window_days, "
-            "cover_days, supplier_id."
+            "Stock events: product_id, sku, warehouse_id, stock_level_id, quantity_before, "
+            "quantity_after, threshold; for a low or sold-out level with recent sales, the "
+            "low-stock report's avg_daily_sales, days_until_stockout, "
+            "suggested_reorder_quantity, window_days, cover_days, supplier_id. Purchase order "
+            "events: purchase_order_id, number, status, supplier_id, warehouse_id, "
+            "expected_date and the lines (quantities ordered, received, received_now)."
         )
     )
     created_at = serializers.DateTimeField()
@@ -358,6 +362,13 @@ class StockLevelSerializer(serializers.Serializer):
         help_text="The product's threshold, else its product type's.",
     )
     below_threshold = serializers.BooleanField()
+    on_order = serializers.IntegerField(
+        help_text="Units still to come on ordered or partly received purchase orders."
+    )
+    on_draft = serializers.IntegerField(help_text="Units on draft purchase orders.")
+    next_expected_date = serializers.DateField(
+        allow_null=True, help_text="Earliest expected date of a purchase order still to come."
+    )
     updated_at = serializers.DateTimeField()
 
 
@@ -369,6 +380,13 @@ class WarehouseStockSerializer(serializers.Serializer):
     stock_level_id = serializers.IntegerField(allow_null=True)
     quantity = serializers.IntegerField(
         help_text="Units in stock; for a bundle, the bundles its components' stock can make."
+    )
+    on_order = serializers.IntegerField(
+        help_text="Units still to come on ordered or partly received purchase orders."
+    )
+    on_draft = serializers.IntegerField(help_text="Units on draft purchase orders.")
+    next_expected_date = serializers.DateField(
+        allow_null=True, help_text="Earliest expected date of a purchase order still to come."
     )
 
 

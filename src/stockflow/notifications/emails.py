@@ -168,7 +168,7 @@ def send_daily_digests(now: datetime | None = None) -> int:
             page = low_stock_alerts(
                 company_id=company.id, now=now, days=DEFAULT_WINDOW_DAYS, limit=DIGEST_ROWS
             )
-            rows = forecast.add_forecast(
+            rows = forecast.complete_rows(
                 page.rows, window_days=DEFAULT_WINDOW_DAYS, cover_days=DEFAULT_COVER_DAYS
             )
             reports[company.id] = (page.total, rows)

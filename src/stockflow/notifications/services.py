@@ -108,6 +108,11 @@ def update_endpoint(endpoint: WebhookEndpoint, **changes) -> WebhookEndpoint:
     return endpoint
 
 
+def delete_endpoint(endpoint: WebhookEndpoint) -> None:
+    """The endpoint and its deliveries (with their attempts) go."""
+    endpoint.delete()
+
+
 def rotate_secret(endpoint: WebhookEndpoint) -> WebhookEndpoint:
     """A new secret; the old one still signs (beside it) for WEBHOOK_SECRET_ROTATION_SECONDS."""
     now = timezone.now()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, mixins, status
 from rest_framework.decorators import action
@@ -11,11 +10,11 @@ from rest_framework.response import Response
 from stockflow.api.pagination import NewestFirstCursorPagination
 from stockflow.notifications import services
 from stockflow.notifications.models import (
-    DeliveryAttempt,
     NotificationPreference,
     WebhookDelivery,
     WebhookEndpoint,
 )
+from stockflow.notifications.selectors import deliveries_with_attempts, preference_of
 from stockflow.notifications.serializers import (
     NotificationPreferenceSerializer,
     WebhookDeliverySerializer,
@@ -23,16 +22,8 @@ from stockflow.notifications.serializers import (
     WebhookEndpointSerializer,
     WebhookEndpointWithSecretSerializer,
 )
-from stockflow.tenancy.models import Company, Role
+from stockflow.tenancy.models import Role
 from stockflow.tenancy.scoping import TenantAPIView, TenantViewSet
-
-
-def deliveries_with_attempts(queryset, company_ids: list[int]):
-    """Deliveries with their attempts (one more query), both read within ``company_ids``."""
-    attempts = DeliveryAttempt.objects.filter(company_id__in=company_ids).order_by("id")
-    return queryset.filter(company_id__in=company_ids).prefetch_related(
-        Prefetch("attempts", queryset=attempts)
-    )
 
 
 class WebhookEndpointViewSet(
@@ -57,6 +48,9 @@ class WebhookEndpointViewSet(
                 raise exceptions.PermissionDenied("Webhooks are managed by owners and admins.")
             queryset = queryset.filter(company_id__in=companies)
         return queryset.order_by("id")
+
+    def perform_destroy(self, instance: WebhookEndpoint) -> None:
+        services.delete_endpoint(instance)
 
     @extend_schema(
         request=WebhookEndpointInput, responses={201: WebhookEndpointWithSecretSerializer}
@@ -142,15 +136,7 @@ class NotificationPreferencesView(TenantAPIView):
 
     def _current(self, company_id: int) -> NotificationPreference:
         self.tenant.require(company_id, self.required_role())
-        preference = (
-            NotificationPreference.objects.select_related("company")
-            .filter(company_id=company_id, user=self.request.user)
-            .first()
-        )
-        if preference is None:  # the defaults, not stored until changed
-            preference = NotificationPreference(company_id=company_id, user=self.request.user)
-            preference.company = Company.objects.get(pk=company_id)
-        return preference
+        return preference_of(company_id, self.request.user)
 
     @extend_schema(
         operation_id="notification_preferences_read",

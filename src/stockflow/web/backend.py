@@ -15,16 +15,19 @@ from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
-from stockflow.alerts import selectors as alert_selectors
-from stockflow.alerts.forecast import add_forecast
+from stockflow.accounts import flows as account_flows
+from stockflow.accounts import services as account_services
+from stockflow.accounts.models import Invitation
+from stockflow.alerts.report import low_stock_report as alerts_report
 from stockflow.alerts.serializers import LowStockQuerySerializer
 from stockflow.api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from stockflow.api.idempotency import REPLAY_HEADER, run_idempotent
-from stockflow.api.throttling import LoginRateThrottle
+from stockflow.api.throttling import AccountRateThrottle, LoginRateThrottle
 from stockflow.catalog import services as catalog_services
 from stockflow.catalog.filters import ProductFilter
 from stockflow.catalog.models import Product, ProductType, Supplier, Warehouse
@@ -38,6 +41,18 @@ from stockflow.catalog.serializers import (
 from stockflow.inventory import catalog_stock
 from stockflow.inventory import commands as stock_commands
 from stockflow.inventory import selectors as inventory_selectors
+from stockflow.notifications import selectors as notification_selectors
+from stockflow.notifications import services as notification_services
+from stockflow.notifications.models import (
+    NotificationPreference,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+from stockflow.notifications.serializers import (
+    EVENT_TYPES,
+    NotificationPreferenceSerializer,
+    WebhookEndpointInput,
+)
 from stockflow.tenancy import services as tenancy_services
 from stockflow.tenancy.models import ApiToken, Membership, Role
 from stockflow.tenancy.scoping import TenantScope
@@ -102,14 +117,23 @@ def run_once(
 # --- login --------------------------------------------------------------------------------
 
 
-def login_attempt_allowed(request) -> tuple[bool, float | None]:
-    """The API's login throttle (attempts per client address and username) for the login
-    form: whether this attempt may go on, and else how many seconds to wait."""
-    throttle = LoginRateThrottle()
-    # What the throttle reads of a request: the username sent and the client's address.
+def _attempt_allowed(throttle, request) -> tuple[bool, float | None]:
+    # What the API's throttles read of a request: the data sent and the client's address.
     attempt = SimpleNamespace(data=request.POST, META=request.META, headers=request.headers)
     allowed = throttle.allow_request(attempt, None)
     return allowed, None if allowed else throttle.wait()
+
+
+def login_attempt_allowed(request) -> tuple[bool, float | None]:
+    """The API's login throttle (attempts per client address and username) for the login
+    form: whether this attempt may go on, and else how many seconds to wait."""
+    return _attempt_allowed(LoginRateThrottle(), request)
+
+
+def account_attempt_allowed(request) -> tuple[bool, float | None]:
+    """The API's throttle of sign-up, invitation acceptance and password reset (attempts per
+    client address), for the same forms of the web app."""
+    return _attempt_allowed(AccountRateThrottle(), request)
 
 
 # --- reads ----------------------------------------------------------------------------------
@@ -122,16 +146,17 @@ def low_stock_report(
     rows, the total, the validated parameters, and the end of the sales window."""
     params = _validated(LowStockQuerySerializer, dict(query), context={})
     as_of = timezone.now()
-    page = alert_selectors.low_stock_alerts(
+    page = alerts_report(
         company_id=company_id,
         now=as_of,
         days=params["days"],
+        cover_days=params["cover_days"],
         warehouse_id=params.get("warehouse_id"),
         product_type_id=params.get("product_type_id"),
         limit=limit,
         offset=offset,
     )
-    rows = add_forecast(page.rows, window_days=params["days"], cover_days=params["cover_days"])
+    rows = page.rows
     return rows, page.total, params, as_of
 
 
@@ -285,3 +310,117 @@ def issue_token(user, post: Mapping) -> tuple[ApiToken, str]:
 
 def revoke_token(token: ApiToken) -> None:
     tenancy_services.revoke_token(token)
+
+
+# --- invitations, sign-up and password reset --------------------------------------------------
+
+
+def invite(caller: Caller, post: Mapping) -> Invitation:
+    return account_flows.invite(
+        post,
+        company_id=caller.company_id,
+        invited_by=caller.user,
+        inviter_role=caller.tenant.role_in(caller.company_id),
+    )
+
+
+def resend_invitation(invitation: Invitation) -> Invitation:
+    return account_services.resend_invitation(invitation)
+
+
+def revoke_invitation(invitation: Invitation) -> None:
+    account_services.revoke_invitation(invitation)
+
+
+def accept_invitation(post: Mapping, *, user=None) -> Membership:
+    """``user`` (signed in) joins; else a new account is made from the form's username and
+    password."""
+    return account_flows.accept_invitation(post, user=user)
+
+
+def signup_enabled() -> bool:
+    return settings.STOCKFLOW_SIGNUP
+
+
+def sign_up(post: Mapping) -> Membership:
+    return account_flows.sign_up(post)
+
+
+def request_password_reset(post: Mapping) -> None:
+    account_flows.request_password_reset(post)
+
+
+def reset_password(post: Mapping):
+    return account_flows.reset_password(post)
+
+
+# --- webhooks -------------------------------------------------------------------------------
+
+WEBHOOK_EVENT_TYPES = EVENT_TYPES
+
+
+def _webhook_input(post) -> dict:
+    """What the API's webhook input reads, from a form: ``events`` is one checkbox per type."""
+    data = {name: post[name] for name in ("url", "description", "is_active") if name in post}
+    data["events"] = post.getlist("events")
+    return data
+
+
+def create_webhook(caller: Caller, post) -> WebhookEndpoint:
+    """A new endpoint of the caller's company; its secret is in ``.secret`` (shown once)."""
+    data = {**_webhook_input(post), "company_id": caller.company_id}
+    values = dict(_validated(WebhookEndpointInput, data, context=caller.context(Role.ADMIN)))
+    company = values.pop("company")
+    return notification_services.create_endpoint(company_id=company.pk, actor=caller.user, **values)
+
+
+def update_webhook(caller: Caller, endpoint: WebhookEndpoint, post) -> WebhookEndpoint:
+    data = _validated(
+        WebhookEndpointInput,
+        _webhook_input(post),
+        context=caller.context(Role.ADMIN),
+        partial=True,
+    )
+    return notification_services.update_endpoint(endpoint, **data)
+
+
+def rotate_webhook_secret(endpoint: WebhookEndpoint) -> WebhookEndpoint:
+    return notification_services.rotate_secret(endpoint)
+
+
+def ping_webhook(endpoint: WebhookEndpoint) -> WebhookDelivery:
+    return notification_services.send_ping(endpoint)
+
+
+def delete_webhook(endpoint: WebhookEndpoint) -> None:
+    notification_services.delete_endpoint(endpoint)
+
+
+def retry_delivery(delivery: WebhookDelivery) -> WebhookDelivery:
+    return notification_services.retry_delivery(delivery)
+
+
+def webhook_deliveries(endpoint: WebhookEndpoint, limit: int):
+    """The endpoint's newest deliveries, each with its attempts (two queries)."""
+    queryset = WebhookDelivery.objects.filter(endpoint=endpoint).order_by("-id")
+    return list(
+        notification_selectors.deliveries_with_attempts(queryset, [endpoint.company_id])[:limit]
+    )
+
+
+# --- notification preferences ----------------------------------------------------------------
+
+
+def notification_preferences(company, user) -> dict:
+    """The member's own email preferences in ``company``, as the API shows them."""
+    preference: NotificationPreference = notification_selectors.preference_of(
+        company.pk, user, company
+    )
+    return NotificationPreferenceSerializer(preference).data
+
+
+def save_notification_preferences(caller: Caller, post: Mapping) -> NotificationPreference:
+    data = _validated(NotificationPreferenceSerializer, post, context={})
+    return notification_services.save_preferences(
+        company_id=caller.company_id, user=caller.user, **data
+    )

@@ -72,6 +72,8 @@ class Form:
                 item.value = source[item.name]
             elif data is not None and item.type == "checkbox":
                 item.value = False
+            if item.type == "password":
+                item.value = ""  # a password is never sent back to the browser
         self.idempotency_key = ""
         if idempotent:
             # Generated when the form is first shown; a re-shown form keeps the one it had,

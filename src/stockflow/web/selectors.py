@@ -13,6 +13,7 @@ from django.db import connection
 from django.db.models import QuerySet, Sum
 from django.db.models.functions import TruncDate
 
+from stockflow.accounts.models import Invitation
 from stockflow.catalog.models import (
     BundleComponent,
     Product,
@@ -22,6 +23,7 @@ from stockflow.catalog.models import (
     Warehouse,
 )
 from stockflow.inventory.models import LedgerEntry, Sale, StockLevel
+from stockflow.notifications.models import WebhookDelivery, WebhookEndpoint
 from stockflow.tenancy.models import ApiToken, Membership
 
 CHART_DAYS = 90
@@ -241,3 +243,22 @@ def members(company_id: int) -> QuerySet[Membership]:
 
 def tokens(user) -> QuerySet[ApiToken]:
     return ApiToken.objects.filter(user=user).order_by("-id")
+
+
+def open_invitations(company_id: int) -> QuerySet[Invitation]:
+    """Invitations neither accepted nor revoked (pending, or expired and resendable)."""
+    return (
+        Invitation.objects.filter(
+            company_id=company_id, accepted_at__isnull=True, revoked_at__isnull=True
+        )
+        .select_related("invited_by")
+        .order_by("-id")
+    )
+
+
+def webhooks(company_id: int) -> QuerySet[WebhookEndpoint]:
+    return WebhookEndpoint.objects.filter(company_id=company_id).order_by("id")
+
+
+def webhook_deliveries(company_id: int, endpoint_id: int) -> QuerySet[WebhookDelivery]:
+    return WebhookDelivery.objects.filter(company_id=company_id, endpoint_id=endpoint_id)

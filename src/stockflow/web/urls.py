@@ -1,6 +1,15 @@
 from django.urls import path
 
-from stockflow.web.views import account, catalog, products, reports, settings, stock
+from stockflow.web.views import (
+    account,
+    catalog,
+    products,
+    public,
+    reports,
+    settings,
+    stock,
+    webhooks,
+)
 
 app_name = "web"
 
@@ -12,6 +21,15 @@ urlpatterns = [
     path("logout/", account.LogoutView.as_view(), name="logout"),
     path("password/", account.PasswordChangeView.as_view(), name="password_change"),
     path("switch/", account.switch_company, name="switch_company"),
+    # The paths the account emails link to (accounts.emails), without a trailing slash.
+    path("invitations/accept", public.AcceptInvitationView.as_view(), name="accept_invitation"),
+    path("password-reset", public.PasswordResetRequestView.as_view(), name="password_reset"),
+    path(
+        "password-reset/confirm",
+        public.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path("signup", public.SignUpView.as_view(), name="signup"),
     path(company, reports.DashboardView.as_view(), name="dashboard"),
     path(company + "low-stock/", reports.LowStockView.as_view(), name="low_stock"),
     path(company + "products/", products.ProductListView.as_view(), name="products"),
@@ -33,6 +51,22 @@ urlpatterns = [
     ),
     path(company + "settings/members/", settings.MembersView.as_view(), name="members"),
     path(company + "settings/tokens/", settings.TokensView.as_view(), name="tokens"),
+    path(
+        company + "settings/notifications/",
+        settings.NotificationPreferencesView.as_view(),
+        name="notification_preferences",
+    ),
+    path(company + "settings/webhooks/", webhooks.WebhooksView.as_view(), name="webhooks"),
+    path(
+        company + "settings/webhooks/<int:webhook_id>/",
+        webhooks.WebhookView.as_view(),
+        name="webhook",
+    ),
+    path(
+        company + "settings/invitations/",
+        settings.InvitationsView.as_view(),
+        name="invitations",
+    ),
     path(
         company + "<slug:kind>/",
         catalog.ResourceListView.as_view(),

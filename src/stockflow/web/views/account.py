@@ -24,6 +24,9 @@ class LoginView(auth_views.LoginView):
     template_name = "web/login.html"
     redirect_authenticated_user = True
 
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "signup_enabled": backend.signup_enabled()}
+
     def post(self, request, *args, **kwargs):
         allowed, wait = backend.login_attempt_allowed(request)
         if not allowed:

@@ -26,6 +26,10 @@ def posted_id(request, name: str) -> int:
         return 0
 
 
+# The pages under the header's "Settings" link (their tabs: _settings_tabs.html).
+SETTINGS_SECTIONS = ("members", "invitations", "webhooks", "notifications", "tokens")
+
+
 class CompanyPage(TenantPageMixin, View):
     template_name = ""
     title = ""
@@ -40,6 +44,7 @@ class CompanyPage(TenantPageMixin, View):
             "can_edit": self.can(Role.ADMIN),
             "is_owner": self.can(Role.OWNER),
             "section": self.section,
+            "settings_sections": SETTINGS_SECTIONS,
             "title": self.title,
             "view": self,
         }

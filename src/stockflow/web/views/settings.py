@@ -113,3 +113,103 @@ class TokensView(CompanyPage):
             form.add_errors(exc)
             return self.page(form, status=400)
         return self.page(new_token=clear)
+
+
+def invitation_inputs() -> list[Input]:
+    return [
+        Input("action", "Action", type="hidden", value="invite"),
+        Input("email", "Email", type="email", required=True),
+        Input("role", "Role", type="select", required=True, choices=list(Role.choices)),
+    ]
+
+
+class InvitationsView(CompanyPage):
+    """Owners and admins invite by email with a role (no higher than their own, as the API
+    rules), and resend or revoke the invitations not yet accepted."""
+
+    template_name = "web/invitations.html"
+    title = "Invitations"
+    section = "invitations"
+    read_role = Role.ADMIN
+    write_role = Role.ADMIN
+
+    def page(self, form: Form | None = None, status: int = 200):
+        return self.render(
+            {
+                "invitations": list(selectors.open_invitations(self.company_id)),
+                "form": form or Form(invitation_inputs(), initial={"role": Role.STAFF}),
+            },
+            status=status,
+        )
+
+    def get(self, request, company_id: int):
+        return self.page()
+
+    def post(self, request, company_id: int):
+        action = request.POST.get("action")
+        form = Form(invitation_inputs(), data=request.POST)
+        try:
+            if action == "invite":
+                invitation = backend.invite(self.caller(), request.POST)
+                messages.success(request, f"An invitation was emailed to {invitation.email}.")
+            else:
+                invitation = self.scoped_object(
+                    selectors.open_invitations(self.company_id),
+                    pk=posted_id(request, "invitation_id"),
+                )
+                if action == "revoke":
+                    backend.revoke_invitation(invitation)
+                    messages.success(request, f"The invitation of {invitation.email} was revoked.")
+                else:
+                    backend.resend_invitation(invitation)
+                    messages.success(request, f"A new link was emailed to {invitation.email}.")
+        except APIException as exc:
+            form.add_errors(exc)
+            return self.page(form, status=400)
+        return redirect("web:invitations", company_id=self.company_id)
+
+
+def preference_inputs() -> list[Input]:
+    return [
+        Input("immediate", "Email me new low-stock and out-of-stock alerts", type="checkbox"),
+        Input(
+            "immediate_every_minutes",
+            "At most one alert email every (minutes)",
+            type="number",
+            min="1",
+            required=True,
+            help="Alerts arriving meanwhile are batched into the next email.",
+        ),
+        Input("daily_digest", "Email me the low-stock report every day", type="checkbox"),
+        Input("digest_hour", "Hour of the daily report", type="number", min="0", required=True),
+    ]
+
+
+class NotificationPreferencesView(CompanyPage):
+    """Every member's own email preferences in this company (the API's serializer and
+    service); nobody sees or changes another member's."""
+
+    template_name = "web/notification_preferences.html"
+    title = "Notifications"
+    section = "notifications"
+    write_role = Role.VIEWER
+
+    def page(self, form: Form | None = None, status: int = 200):
+        current = backend.notification_preferences(self.company, self.request.user)
+        return self.render(
+            {"form": form or Form(preference_inputs(), initial=current), "current": current},
+            status=status,
+        )
+
+    def get(self, request, company_id: int):
+        return self.page()
+
+    def post(self, request, company_id: int):
+        form = Form(preference_inputs(), data=request.POST)
+        try:
+            backend.save_notification_preferences(self.caller(), request.POST)
+        except APIException as exc:
+            form.add_errors(exc)
+            return self.page(form, status=400)
+        messages.success(request, "Your notification preferences were saved.")
+        return redirect("web:notification_preferences", company_id=self.company_id)

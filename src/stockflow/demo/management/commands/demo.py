@@ -1,7 +1,8 @@
 """Load a realistic demo, idempotently, and print a token to explore it with.
 
 Two companies with several warehouses, about 100 products with types and thresholds,
-suppliers, a few bundles, and 90 days of sales, so the low-stock report has something to say.
+suppliers, a few bundles, 90 days of sales, so the low-stock report has something to say, and
+purchase orders in every status (received ones with an observed lead time).
 Stock goes through the inventory services, so the ledger is exact from the first entry.
 """
 
@@ -28,6 +29,8 @@ from stockflow.catalog.models import (
 from stockflow.inventory.movements import receive_stock, record_initial_stock
 from stockflow.inventory.operations import InsufficientStock
 from stockflow.inventory.sales import record_sale
+from stockflow.purchasing import services as purchasing
+from stockflow.purchasing.models import PurchaseOrder
 from stockflow.tenancy.models import ApiToken, Company, Membership, Role
 from stockflow.tenancy.services import issue_token, revoke_token
 
@@ -219,6 +222,66 @@ class Command(BaseCommand):
                 self._sell(
                     bundle, warehouses[0], 1, start + timedelta(days=day, hours=15), rng, user
                 )
+        self._purchase_orders(company, warehouses, user, rng)
+
+    def _purchase_orders(self, company, warehouses, user, rng: random.Random) -> None:
+        """Orders in each status through the purchasing services: three received ones per
+        supplier (placed 4 to 12 days ago, so their links show an observed lead time), one
+        partly received and closed, one partly received, one ordered, one
+        cancelled and one draft."""
+        links = list(
+            ProductSupplier.objects.filter(company=company).select_related("product", "supplier")
+        )
+        by_supplier: dict[int, list[ProductSupplier]] = {}
+        for link in links:
+            by_supplier.setdefault(link.supplier_id, []).append(link)
+        plan = ["received"] * 3 + [
+            "closed",
+            "partially_received",
+            "ordered",
+            "cancelled",
+            "draft",
+        ]
+        for supplier_links in by_supplier.values():
+            chosen = rng.sample(supplier_links, k=min(3, len(supplier_links)))
+            for status in plan:
+                order = purchasing.create_order(
+                    supplier=chosen[0].supplier,
+                    warehouse=rng.choice(warehouses),
+                    lines=[
+                        purchasing.LineInput(link.product, rng.randint(2, 8) * 10)
+                        for link in chosen
+                    ],
+                    notes="Demo order",
+                    actor=user,
+                )
+                if status == "draft":
+                    continue
+                order = purchasing.place_order(order, actor=user)
+                if status == "cancelled":
+                    purchasing.cancel_order(order)
+                    continue
+                if status == "received":
+                    # Placed some days ago: what the observed lead time averages.
+                    PurchaseOrder.objects.filter(company=company, pk=order.pk).update(
+                        ordered_at=order.ordered_at - timedelta(days=rng.randint(4, 12))
+                    )
+                    order.refresh_from_db()
+                lines = list(order.lines.order_by("id"))
+                if status == "received":
+                    receipt = [(line, line.quantity_ordered) for line in lines]
+                elif status in {"partially_received", "closed"}:
+                    receipt = [(lines[0], lines[0].quantity_ordered // 2)]
+                else:
+                    receipt = []
+                if receipt:
+                    order = purchasing.receive_order(
+                        order,
+                        [purchasing.ReceiptLine(line.pk, units) for line, units in receipt],
+                        actor=user,
+                    )
+                if status == "closed":
+                    purchasing.close_order(order)
 
     def _sell(self, product, warehouse, quantity, when, rng, user) -> None:
         # Sold out that day: a realistic gap in the history.

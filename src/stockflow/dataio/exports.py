@@ -203,7 +203,10 @@ LOW_STOCK_COLUMNS = [
     "avg_daily_sales",
     "days_until_stockout",
     "lead_time_days",
+    "on_order",
+    "on_draft",
     "suggested_reorder_quantity",
+    "stockout_before_delivery",
 ]
 
 
@@ -212,7 +215,7 @@ def low_stock(company_id: int, *, days: int, cover_days: int, warehouse_id=None)
     page = alert_selectors.low_stock_alerts(
         company_id=company_id, now=timezone.now(), days=days, warehouse_id=warehouse_id
     )
-    alerts = forecast.add_forecast(page.rows, window_days=days, cover_days=cover_days)
+    alerts = forecast.complete_rows(page.rows, window_days=days, cover_days=cover_days)
     header = [*LOW_STOCK_COLUMNS, "supplier_name"]
 
     def rows():

@@ -29,6 +29,12 @@ A receipt against a purchase order therefore locks the order (2), then the stock
 its lines in one statement (3), then the links (6): two receipts of the same order run one
 after the other, and the second sees what the first received.
 
+The apply of an import (``dataio``) locks its job row first (``lock_for_update``: one apply
+at a time per job), then, for a stock count file, every level of the products it names
+(``lock_stock_levels_of_products``, in id order, in chunks), before any other lock: its later
+rows lock those levels again without waiting, so a file of many rows, in any order, takes
+its level locks in the one order above.
+
 Stock levels come before products and warehouses because stock operations lock the levels
 they change and only reference those rows. Memberships (``lock_for_update``, ``lock_members``) and
 suppliers are locked by writes that take no other lock of this list, and so cannot be part
@@ -185,6 +191,30 @@ def lock_stock_levels(keys: Iterable[LevelKey]) -> dict[LevelKey, LockedLevel]:
         .values_list("id", "product_id", "warehouse_id", "quantity", "low_stock_threshold")
     )
     return {(row[1], row[2]): LockedLevel(*row) for row in rows}
+
+
+def lock_stock_levels_of_products(company_id: int, product_ids: Iterable[int]) -> int:
+    """Lock every stock level of the company's ``product_ids``, in id order, ``chunk`` rows
+    per statement (a whole import file's levels); return how many. Call inside a
+    transaction."""
+    level = _model("inventory.StockLevel")
+    product_ids, ids = sorted(set(product_ids)), []
+    for start in range(0, len(product_ids), LOCK_CHUNK):
+        ids += level.objects.filter(
+            company_id=company_id, product_id__in=product_ids[start : start + LOCK_CHUNK]
+        ).values_list("id", flat=True)
+    ids.sort()
+    for start in range(0, len(ids), LOCK_CHUNK):
+        list(
+            level.objects.filter(company_id=company_id, id__in=ids[start : start + LOCK_CHUNK])
+            .order_by("id")
+            .select_for_update(no_key=True)
+            .values_list("id", flat=True)
+        )
+    return len(ids)
+
+
+LOCK_CHUNK = 1000
 
 
 @dataclass(frozen=True, slots=True)

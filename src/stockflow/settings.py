@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "stockflow.alerts",
     "stockflow.purchasing",
     "stockflow.notifications",
+    "stockflow.dataio",
     "stockflow.demo",
     "stockflow.web",
     "django_tasks",
@@ -187,6 +188,12 @@ CSRF_FAILURE_VIEW = "stockflow.web.views.errors.csrf_failure"
 # Request bodies: stock and catalog payloads are small; anything larger is refused early.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("STOCKFLOW_MAX_BODY_BYTES", 1024 * 1024)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+
+# Imports (POST /api/imports, the one endpoint taking a file): the largest file (bytes) and
+# the most rows a file may have. Exports: the most rows of an XLSX file (CSV has no limit).
+STOCKFLOW_IMPORT_MAX_BYTES = env_int("STOCKFLOW_IMPORT_MAX_BYTES", 50 * 1024 * 1024)
+STOCKFLOW_IMPORT_MAX_ROWS = env_int("STOCKFLOW_IMPORT_MAX_ROWS", 1_000_000)
+STOCKFLOW_EXPORT_XLSX_MAX_ROWS = env_int("STOCKFLOW_EXPORT_XLSX_MAX_ROWS", 100_000)
 
 # Security headers; the HTTPS-only ones are on unless DEBUG, and can be turned off for a
 # deployment behind a proxy that terminates TLS differently.

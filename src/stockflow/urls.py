@@ -9,6 +9,7 @@ api_patterns = [
     path("", include("stockflow.alerts.urls")),
     path("", include("stockflow.purchasing.urls")),
     path("", include("stockflow.notifications.urls")),
+    path("", include("stockflow.dataio.urls")),
     path("", include("stockflow.accounts.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),

@@ -17,6 +17,7 @@ from stockflow.catalog.models import (
     Supplier,
     Warehouse,
 )
+from stockflow.dataio.models import ImportJob
 from stockflow.inventory.models import LedgerEntry, Sale, StockEvent, StockLevel, StockMovement
 from stockflow.notifications.models import WebhookDelivery, WebhookEndpoint
 from stockflow.purchasing.models import PurchaseOrder, PurchaseOrderCounter, PurchaseOrderLine
@@ -121,5 +122,6 @@ def assert_tables_covered() -> None:
         WebhookEndpoint,
         WebhookDelivery,
         Invitation,
+        ImportJob,
     }
     assert expected <= set(tenant_models())

@@ -22,6 +22,8 @@ from stockflow.catalog.models import (
     Supplier,
     Warehouse,
 )
+from stockflow.dataio import services as imports
+from stockflow.dataio.models import ImportJob
 from stockflow.inventory import movements, sales
 from stockflow.inventory.models import LedgerEntry, Sale, StockEvent, StockLevel, StockMovement
 from stockflow.notifications import services as notifications
@@ -76,6 +78,7 @@ class Shop:
     delivery: WebhookDelivery
     idempotency_key: IdempotencyKey
     invitation: Invitation
+    import_job: ImportJob  # a validated stock count import (its one row refused)
     # Purchase orders of the mug and the coffee from the mug's supplier to MAIN: ``order``
     # ordered and partly received, ``draft`` a draft.
     order: PurchaseOrder
@@ -290,6 +293,15 @@ def _add_history(shop: Shop, prefix: str, named) -> None:
     shop.invitation = make_invitation(
         shop.company, email=f"invitee.{shop.marker or next_number()}@example.com"
     )
+    job, _ = imports.create_job(
+        company_id=shop.company.pk,
+        kind="stock_counts",
+        content=f"sku,warehouse,counted_quantity\n{prefix}NONE,MAIN,1\n".encode(),
+        file_name=named("counts") + ".csv",
+        dry_run=True,
+        actor=None,
+    )
+    shop.import_job = imports.validate_job(job.pk)
     shop.order = new_order(
         shop.mug_supplier, shop.main, shop.mug, shop.coffee, "partially_received"
     )

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
@@ -30,7 +31,7 @@ from tests.factories import (
 )
 from tests.report import REPORT
 from tests.security.routes import api_routes, route_methods
-from tests.security.schema import assert_documented
+from tests.security.schema import assert_documented, body_of
 
 pytestmark = pytest.mark.django_db
 
@@ -52,6 +53,7 @@ class Try:
     query: dict = dataclasses.field(default_factory=dict)
     headers: dict = dataclasses.field(default_factory=dict)
     anonymous: bool = False
+    multipart: bool = False  # the body is a form with a file (the import upload)
 
 
 Probe = Callable[[Shop, Shop], list[Try]]
@@ -711,11 +713,54 @@ PROBES: dict[tuple[str, str], Probe] = {
             ("/api/companies/{company_pk}/invitations/{pk}/resend", "POST"),
         ]
     },
+    # --- imports and exports ------------------------------------------------------------------
+    ("/api/imports", "POST"): lambda a, b: [
+        # Into B's company: 404, like a company that does not exist.
+        Try("/api/imports", import_form(b.company.pk), multipart=True),
+    ],
+    **{
+        (template, method): (
+            lambda a, b, template=template: [Try(template.format(pk=b.import_job.pk))]
+        )
+        for template, method in [
+            ("/api/imports/{pk}", "GET"),
+            ("/api/imports/{pk}/errors", "GET"),
+            ("/api/imports/{pk}/apply", "POST"),
+        ]
+    },
+    **{
+        (f"/api/companies/{{company_id}}/exports/{name}", "GET"): (
+            lambda a, b, name=name, filters=filters: [
+                Try(f"/api/companies/{b.company.pk}/exports/{name}"),
+                # B's ids as filters of A's export: nothing of B.
+                *[
+                    Try(f"/api/companies/{a.company.pk}/exports/{name}", status=200, query=q(b))
+                    for q in filters
+                ],
+            ]
+        )
+        for name, filters in [
+            ("products", [lambda b: {"warehouse_id": b.main.pk}]),
+            ("stock_levels", [lambda b: {"product_id": b.mug.pk}]),
+            ("ledger", [lambda b: {"product_id": b.mug.pk, "format": "xlsx"}]),
+            ("sales", [lambda b: {"warehouse_id": b.main.pk}]),
+            ("low_stock", [lambda b: {"warehouse_id": b.main.pk}]),
+        ]
+    },
     # --- schema and documentation: public, no tenant data ------------------------------------
     ("/api/schema/", "GET"): lambda a, b: [Try("/api/schema/", status=200)],
     ("/api/docs/", "GET"): lambda a, b: [Try("/api/docs/", status=200)],
     ("/api/redoc/", "GET"): lambda a, b: [Try("/api/redoc/", status=200)],
 }
+
+
+def import_form(company_id: int) -> dict:
+    content = b"sku,warehouse,counted_quantity\nX,MAIN,1\n"
+    return {
+        "company_id": company_id,
+        "kind": "stock_counts",
+        "file": SimpleUploadedFile("counts.csv", content, content_type="text/csv"),
+    }
 
 
 def unprobed(pairs: set[tuple[str, str]], probes: dict) -> tuple[set, set]:
@@ -740,7 +785,7 @@ def test_a_route_left_out_of_the_table_is_reported():
 
 def leaks(response, b: Shop) -> list[str]:
     """What of B's data the response shows: its marker text, its company name or id."""
-    text = response.content.decode(errors="replace")
+    text = body_of(response).decode(errors="replace")
     found = [word for word in (b.marker, b.company.name) if word in text]
     if response.get("Content-Type", "").startswith("application/json") and text:
         pending = [json.loads(text)]
@@ -761,7 +806,8 @@ def send(client: APIClient, method: str, attempt: Try):
         return request(attempt.path, attempt.query, **attempt.headers)
     if attempt.body is None:
         return request(attempt.path, **attempt.headers)
-    return request(attempt.path, attempt.body, format="json", **attempt.headers)
+    body_format = "multipart" if attempt.multipart else "json"
+    return request(attempt.path, attempt.body, format=body_format, **attempt.headers)
 
 
 def check(response, attempt: Try) -> None:
@@ -773,7 +819,7 @@ def check(response, attempt: Try) -> None:
     elif attempt.status == 401:
         assert_error(response, 401, "authentication_failed")
     else:
-        assert response.status_code == attempt.status, (response.status_code, response.content)
+        assert response.status_code == attempt.status, (response.status_code, body_of(response))
 
 
 @pytest.mark.slow
@@ -850,6 +896,9 @@ def test_head_and_options_do_not_tell_another_company_from_a_missing_one(shop_a,
         "/api/purchase-orders/{pk}/document": shop_b.order.pk,
         "/api/companies/{company_pk}/invitations/{pk}": shop_b.invitation.pk,
         "/api/companies/{company_pk}/invitations/{pk}/resend": shop_b.invitation.pk,
+        "/api/imports/{pk}": shop_b.import_job.pk,
+        "/api/imports/{pk}/errors": shop_b.import_job.pk,
+        "/api/imports/{pk}/apply": shop_b.import_job.pk,
     }
     checked = 0
     for route in api_routes():

@@ -206,10 +206,9 @@ def test_every_integer_query_parameter_declares_its_bounds():
 def test_every_integer_query_parameter_refuses_out_of_range_values(shop_a, capsys):
     tried = 0
     for path, name, schema in integer_query_parameters():
-        # The one list under an object's id: a webhook endpoint's deliveries.
-        url = path.format(
-            company_id=shop_a.company.pk, company_pk=shop_a.company.pk, id=shop_a.webhook.pk
-        )
+        # The lists under an object's id: a webhook endpoint's deliveries, an import's errors.
+        object_id = shop_a.import_job.pk if path.startswith("/api/imports/") else shop_a.webhook.pk
+        url = path.format(company_id=shop_a.company.pk, company_pk=shop_a.company.pk, id=object_id)
         values = ["abc", "1.5", str(schema["minimum"] - 1), "-" + HUGE]
         if name != "page":  # a page past the last one is a 404, tested above
             values += [str(schema.get("maximum", 0) + 1), HUGE]

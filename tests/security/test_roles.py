@@ -14,9 +14,11 @@ from itertools import count
 
 import pytest
 from django.contrib.auth.tokens import default_token_generator
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from stockflow.dataio import services as imports
 from stockflow.notifications import services as notifications
 from stockflow.tenancy.models import ROLE_RANK, Membership, Role
 from stockflow.tenancy.services import issue_token
@@ -54,6 +56,7 @@ class Write:
     path: str
     body: dict | None = None
     anonymous: bool = False
+    multipart: bool = False
 
 
 # How a role's write is built: fresh objects where the write consumes one (a delete).
@@ -89,6 +92,30 @@ def members(a: Shop, pk: int | None = None) -> str:
 
 def invitations(a: Shop) -> str:
     return f"/api/companies/{a.company.pk}/invitations"
+
+
+def count_file(a: Shop) -> bytes:
+    """A stock count file of its own (a new content hash each time)."""
+    return f"sku,warehouse,counted_quantity\n{a.mug.sku},MAIN,{next(_seq)}\n".encode()
+
+
+def import_upload(a: Shop, role: str) -> Write:
+    file = SimpleUploadedFile("counts.csv", count_file(a), content_type="text/csv")
+    body = {"company_id": a.company.pk, "kind": "stock_counts", "file": file}
+    return Write("/api/imports", body, multipart=True)
+
+
+def valid_count_import(a: Shop, role: str) -> Write:
+    job, _ = imports.create_job(
+        company_id=a.company.pk,
+        kind="stock_counts",
+        content=count_file(a),
+        file_name="counts.csv",
+        dry_run=True,
+        actor=None,
+    )
+    imports.validate_job(job.pk)
+    return Write(f"/api/imports/{job.pk}/apply")
 
 
 STRONG = "walnut 7 cabinet door"
@@ -398,6 +425,9 @@ WRITES: dict[tuple[str, str], tuple[str, Build]] = {
             },
         ),
     ),
+    # Imports: staff may import stock counts and sales (tests/imports: the other kinds).
+    ("/api/imports", "POST"): (STAFF, import_upload),
+    ("/api/imports/{pk}/apply", "POST"): (STAFF, valid_count_import),
     ("/api/sales", "POST"): (
         STAFF,
         lambda a, role: Write(
@@ -469,7 +499,8 @@ def test_the_matrix_gives_each_role_what_the_specification_says():
     stock_routes = {
         key
         for key in WRITES
-        if key[0].startswith(("/api/stock/", "/api/sales")) or key[0].endswith("/receipts")
+        if key[0].startswith(("/api/stock/", "/api/sales", "/api/imports"))
+        or key[0].endswith("/receipts")
     }
     assert {lowest[key] for key in members_routes} == {Role.OWNER}
     assert {lowest[key] for key in stock_routes} == {Role.STAFF}
@@ -489,7 +520,7 @@ def send(client: APIClient, method: str, write: Write):
     request = getattr(client, method.lower())
     if write.body is None:
         return request(write.path)
-    return request(write.path, write.body, format="json")
+    return request(write.path, write.body, format="multipart" if write.multipart else "json")
 
 
 @pytest.mark.parametrize("key", sorted(WRITES), ids=lambda key: f"{key[1]} {key[0]}")

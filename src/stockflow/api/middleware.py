@@ -76,14 +76,19 @@ class ApiBodySizeLimitMiddleware:
     (413 in the JSON error shape) before anything reads it.
 
     Django applies that limit to JSON and form bodies only when they are read into memory;
-    the files of a multipart body are streamed to disk whatever their size. No API endpoint
-    takes files, so the limit holds for the whole body."""
+    the files of a multipart body are streamed to disk whatever their size. The one API
+    endpoint taking a file, the import upload (``UPLOAD_PATHS``), has its own limit,
+    ``STOCKFLOW_IMPORT_MAX_BYTES``; the limit holds for the whole body of every other one."""
+
+    UPLOAD_PATHS = {"/api/imports", "/api/imports/"}
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if request.method == "POST" and request.path in self.UPLOAD_PATHS:
+            limit = settings.STOCKFLOW_IMPORT_MAX_BYTES
         if limit is not None and is_api_request(request):
             try:
                 length = int(request.META.get("CONTENT_LENGTH") or 0)

@@ -127,6 +127,7 @@ def create_product(
     warehouse: Warehouse | None = None,
     initial_quantity: int = 0,
     actor=None,
+    import_id: int | None = None,
 ) -> Product:
     """Create a product and, unless it is a bundle, its stock level in ``warehouse`` with the
     ``initial`` ledger entry: all of it in one transaction, or nothing.
@@ -169,6 +170,7 @@ def create_product(
             quantity=initial_quantity,
             actor=actor,
             note="Stock at product creation",
+            import_id=import_id,
         )
     return product
 

@@ -31,6 +31,7 @@ class ReferenceType(models.TextChoices):
     SALE = "sale", "Sale"
     MOVEMENT = "movement", "Stock movement"
     PURCHASE_ORDER = "purchase_order", "Purchase order"
+    IMPORT = "import", "Import"
 
 
 class StockLevel(models.Model):

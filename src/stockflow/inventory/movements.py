@@ -154,6 +154,7 @@ def adjust_stock(
     counted_quantity: int | None = None,
     actor=None,
     note: str = "",
+    external_reference: str = "",
 ) -> StockOperationResult:
     """Correct the stock of a product in a warehouse, by a signed ``change`` or to a
     ``counted_quantity`` (exactly one of them), with an adjustment ``reason``.
@@ -190,6 +191,7 @@ def adjust_stock(
             quantity=sum(change.change for change in changes),
             counted_quantity=counted_quantity,
             adjustment_reason=reason,
+            external_reference=external_reference,
             note=note,
             actor=actor,
         )
@@ -255,12 +257,19 @@ def transfer_stock(
 
 @transaction.atomic
 def record_initial_stock(
-    *, product: Product, warehouse: Warehouse, quantity: int, actor=None, note: str = ""
+    *,
+    product: Product,
+    warehouse: Warehouse,
+    quantity: int,
+    actor=None,
+    note: str = "",
+    import_id: int | None = None,
 ) -> StockLevel:
     """Create the stock level of a new product in a warehouse, with the product's effective
     low-stock threshold (read under the locks of ``locking`` rule 5) and its ``initial``
     ledger entry when the quantity is not zero. The product is new, so nothing else can hold
-    a lock on this level."""
+    a lock on this level. The entry refers to the product, or to the import ``import_id``
+    that created it."""
     now = timezone.now()
     threshold = lock_effective_thresholds([product.pk]).get(product.pk)
     level = StockLevel.objects.create(
@@ -280,8 +289,8 @@ def record_initial_stock(
             change=quantity,
             quantity_after=quantity,
             reason=LedgerReason.INITIAL,
-            reference_type=ReferenceType.PRODUCT,
-            reference_id=product.pk,
+            reference_type=ReferenceType.PRODUCT if import_id is None else ReferenceType.IMPORT,
+            reference_id=product.pk if import_id is None else import_id,
             actor=actor,
             note=note,
             created_at=now,

@@ -158,6 +158,35 @@ def record_sale(
     raise refusal
 
 
+def record_sales_history(*, company_id: int, sales: list[dict], actor=None) -> list[Sale]:
+    """Record past sales that moved no stock here (a history brought from another system,
+    whose stock effect is already in the opening stock): ``Sale`` rows without ledger
+    entries, read by the sales figures and the forecast. Each dict holds a product and a
+    warehouse of ``company_id`` that may be sold from (``MAY_BE_SOLD``), a quantity, a unit
+    price and a past ``sold_at``."""
+    now = timezone.now()
+    rows = []
+    for sale in sales:
+        product, warehouse = sale["product"], sale["warehouse"]
+        if product.company_id != company_id or warehouse.company_id != company_id:
+            raise ValidationError({"product_id": ["Must belong to the company."]})
+        check_can_hold_stock(product, warehouse, sale=True)
+        check_quantity(sale["quantity"])
+        rows.append(
+            Sale(
+                company_id=company_id,
+                product=product,
+                warehouse=warehouse,
+                quantity=sale["quantity"],
+                unit_price=sale["unit_price"],
+                sold_at=check_sold_at(sale["sold_at"], now),
+                created_by=actor,
+                created_at=now,
+            )
+        )
+    return Sale.objects.bulk_create(rows, batch_size=1000)
+
+
 # --- one stock level ------------------------------------------------------------------------
 
 

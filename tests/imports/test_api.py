@@ -10,7 +10,7 @@ import pytest
 from stockflow.dataio import services
 from stockflow.dataio.models import ImportJob
 from tests.factories import assert_error
-from tests.imports.conftest import upload, validated
+from tests.factories.imports import upload, validated
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from stockflow.dataio.models import ImportJob, ImportStatus
 from stockflow.inventory import movements
 from stockflow.inventory.models import StockLevel, StockMovement
 from tests.factories import run_concurrently
-from tests.imports.conftest import make_shop, validated, verify_stock
+from tests.factories.imports import import_shop, stocked, validated, verify_stock
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -25,8 +25,8 @@ def valid_counts(shop, rows: list[tuple[str, str, int]]) -> int:
 
 
 def test_two_runs_of_one_apply_write_it_once():
-    shop = make_shop()
-    shop.product("ONCE-1", 5)
+    shop = import_shop()
+    stocked(shop, "ONCE-1", 5)
     job_id = valid_counts(shop, [("ONCE-1", "MAIN", 9)])
     run_concurrently([lambda: services.apply_job(job_id)] * 2)
     assert ImportJob.objects.get(pk=job_id).status == ImportStatus.APPLIED
@@ -35,8 +35,8 @@ def test_two_runs_of_one_apply_write_it_once():
 
 
 def test_counts_and_transfers_in_opposite_orders_do_not_deadlock():
-    shop = make_shop()
-    products = [shop.product(f"DL-{n}", 50) for n in range(30)]
+    shop = import_shop()
+    products = [stocked(shop, f"DL-{n}", 50) for n in range(30)]
     for product in products:
         movements.receive_stock(product=product, warehouse=shop.back, quantity=50)
     # The file counts the products from the last to the first; the transfers go first to last.

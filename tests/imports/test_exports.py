@@ -12,7 +12,7 @@ import pytest
 from stockflow.catalog import services as catalog
 from stockflow.inventory import movements
 from tests.factories import assert_error
-from tests.imports.conftest import validated
+from tests.factories.imports import stocked, validated
 
 pytestmark = pytest.mark.django_db
 
@@ -31,8 +31,8 @@ def export(client, company_id, name, **params):
 
 def test_products_export_reimports_unchanged(shop):
     kitchen = catalog.create_product_type(company=shop.company, name="Kitchen")
-    shop.product("MUG-1", 4, price=Decimal("9.90"), product_type=kitchen, description="Blue")
-    shop.product("CUP-1", 0, low_stock_threshold=3)
+    stocked(shop, "MUG-1", 4, price=Decimal("9.90"), product_type=kitchen, description="Blue")
+    stocked(shop, "CUP-1", 0, low_stock_threshold=3)
     rows = read_csv(export(shop.tenant.viewer, shop.company.pk, "products"))
     assert rows[0] == [
         "sku",
@@ -53,8 +53,8 @@ def test_products_export_reimports_unchanged(shop):
 
 
 def test_formula_cells_are_neutralised(shop):
-    shop.product("EVIL-1", name='=HYPERLINK("http://x")')
-    shop.product("EVIL-2", name="+1", description="@SUM(A1)")
+    stocked(shop, "EVIL-1", name='=HYPERLINK("http://x")')
+    stocked(shop, "EVIL-2", name="+1", description="@SUM(A1)")
     rows = read_csv(export(shop.tenant.viewer, shop.company.pk, "products"))
     names = {row[0]: (row[1], row[2]) for row in rows[1:]}
     assert names["EVIL-1"][0] == '\'=HYPERLINK("http://x")'
@@ -62,9 +62,9 @@ def test_formula_cells_are_neutralised(shop):
 
 
 def test_exports_are_scoped_and_filtered(shop, other_shop):
-    mug = shop.product("MUG-1", 5)
-    shop.product("CUP-1", 1)
-    other_shop.product("THEIRS-1", 9)
+    mug = stocked(shop, "MUG-1", 5)
+    stocked(shop, "CUP-1", 1)
+    stocked(other_shop, "THEIRS-1", 9)
     movements.receive_stock(product=mug, warehouse=shop.back, quantity=2)
     rows = read_csv(export(shop.tenant.viewer, shop.company.pk, "stock_levels"))
     assert sorted((r[0], r[1], r[2]) for r in rows[1:]) == [
@@ -97,7 +97,7 @@ def test_keyset_chunks_cover_every_row(shop, monkeypatch):
 
     monkeypatch.setattr(exports, "CHUNK_ROWS", 2)
     for n in range(5):
-        shop.product(f"P-{n}", n)
+        stocked(shop, f"P-{n}", n)
     rows = read_csv(export(shop.tenant.viewer, shop.company.pk, "products"))
     assert [r[0] for r in rows[1:]] == [f"P-{n}" for n in range(5)]
 
@@ -105,8 +105,8 @@ def test_keyset_chunks_cover_every_row(shop, monkeypatch):
 def test_xlsx_and_its_row_limit(shop, settings):
     from openpyxl import load_workbook
 
-    shop.product("MUG-1", 5, price=Decimal("9.90"))
-    shop.product("CUP-1", 1)
+    stocked(shop, "MUG-1", 5, price=Decimal("9.90"))
+    stocked(shop, "CUP-1", 1)
     response = export(shop.tenant.viewer, shop.company.pk, "products", format="xlsx")
     assert response.status_code == 200
     sheet = load_workbook(io.BytesIO(response.content)).worksheets[0]
@@ -123,7 +123,7 @@ def test_xlsx_and_its_row_limit(shop, settings):
 def test_sales_and_low_stock(shop):
     from stockflow.inventory.sales import record_sale
 
-    mug = shop.product("MUG-1", 5, low_stock_threshold=4)
+    mug = stocked(shop, "MUG-1", 5, low_stock_threshold=4)
     record_sale(product=mug, warehouse=shop.main, quantity=2)
     rows = read_csv(export(shop.tenant.viewer, shop.company.pk, "sales"))
     assert [(r[2], r[3], r[4]) for r in rows[1:]] == [("MUG-1", "MAIN", "2")]

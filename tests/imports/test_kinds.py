@@ -17,7 +17,7 @@ from stockflow.inventory.models import (
     StockLevel,
     StockMovement,
 )
-from tests.imports.conftest import applied, codes, make_shop, validated, verify_stock
+from tests.factories.imports import applied, codes, import_shop, stocked, validated, verify_stock
 
 pytestmark = pytest.mark.django_db
 
@@ -45,10 +45,10 @@ def test_stock_counts_are_count_adjustments_that_agree_with_the_api(db):
     rows = [("MUG", "MAIN", 7), ("MUG", "BACK", 2), ("CUP", "MAIN", 3), ("BAG", "MAIN", 0)]
     shops = []
     for prefix in ("A-", "B-"):
-        shop = make_shop()
-        shop.product(prefix + "MUG", 5)
-        shop.product(prefix + "CUP", 3)
-        shop.product(prefix + "BAG", 4)
+        shop = import_shop()
+        stocked(shop, prefix + "MUG", 5)
+        stocked(shop, prefix + "CUP", 3)
+        stocked(shop, prefix + "BAG", 4)
         shops.append(shop)
     by_file, by_api = shops
     text = "sku,warehouse,counted_quantity\n" + "".join(f"A-{s},{w},{q}\n" for s, w, q in rows)
@@ -78,8 +78,8 @@ def test_stock_counts_are_count_adjustments_that_agree_with_the_api(db):
 
 
 def test_stock_count_errors(shop, other_shop):
-    shop.product("MUG", 1)
-    other_shop.product("THEIRS", 1)
+    stocked(shop, "MUG", 1)
+    stocked(other_shop, "THEIRS", 1)
     text = (
         "sku,warehouse,counted_quantity\n"
         "MUG,MAIN,-2\n"
@@ -101,7 +101,7 @@ def test_stock_count_errors(shop, other_shop):
 
 
 def test_sales_history_takes_no_stock(shop):
-    mug = shop.product("MUG", 10, price=Decimal("4.00"))
+    mug = stocked(shop, "MUG", 10, price=Decimal("4.00"))
     text = (
         "sku,warehouse,quantity,unit_price,sold_at\n"
         "MUG,MAIN,3,3.50,2026-01-05T10:00:00Z\n"
@@ -120,7 +120,7 @@ def test_sales_history_takes_no_stock(shop):
 
 
 def test_sales_errors(shop):
-    shop.product("MUG", 10)
+    stocked(shop, "MUG", 10)
     text = (
         "sku,warehouse,quantity,unit_price,sold_at\n"
         "MUG,MAIN,0,1.00,2026-01-05\n"
@@ -147,7 +147,7 @@ def test_suppliers_and_links(shop):
     )
     assert job["counts"] == {"create": 1, "update": 1, "unchanged": 0, "error": 0}
     assert Supplier.objects.get(name="Acme").contact_email == "sales@acme.test"
-    shop.product("MUG")
+    stocked(shop, "MUG")
     text = (
         "sku,supplier,supplier_sku,unit_cost,lead_time_days,is_primary\n"
         "MUG,acme,AC-1,1.2345,5,true\n"
@@ -166,7 +166,7 @@ def test_suppliers_and_links(shop):
 
 
 def test_link_errors(shop):
-    shop.product("MUG")
+    stocked(shop, "MUG")
     catalog.create_supplier(company=shop.company, name="Acme")
     catalog.create_supplier(company=shop.company, name="Beans")
     text = (

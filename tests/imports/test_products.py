@@ -10,7 +10,7 @@ from stockflow.catalog.models import Product, ProductType
 from stockflow.dataio import services
 from stockflow.inventory.models import LedgerEntry, ReferenceType, StockLevel
 from tests.factories import assert_error
-from tests.imports.conftest import applied, codes, upload, validated, verify_stock
+from tests.factories.imports import applied, codes, stocked, upload, validated, verify_stock
 
 pytestmark = pytest.mark.django_db
 
@@ -22,8 +22,8 @@ PRODUCTS = (
 
 
 def test_dry_run_counts_and_writes_nothing(shop):
-    shop.product("MUG-1", 10, name="Mug", price=Decimal("9.90"))
-    shop.product("CUP-1", 2, name="Cup", price=Decimal("3.00"))
+    stocked(shop, "MUG-1", 10, name="Mug", price=Decimal("9.90"))
+    stocked(shop, "CUP-1", 2, name="Cup", price=Decimal("3.00"))
     text = "sku,name,price,stock:MAIN\nMUG-1,Mug,9.95,10\nCUP-1,Cup,3.00,2\nBAG-1,Bag,1.00,5\n"
     job = validated(shop.tenant.admin, shop.company.pk, "products", text)
     assert job["status"] == "valid"
@@ -88,7 +88,7 @@ def test_the_same_file_twice_is_the_same_job(shop):
 
 
 def test_every_bad_row_is_reported_and_nothing_is_applied(shop, other_shop):
-    other_shop.product("TAKEN-1")
+    stocked(other_shop, "TAKEN-1")
     text = (
         "sku,name,price,stock:MAIN\n"
         "A-1,Ok,1.00,1\n"
@@ -166,7 +166,7 @@ def test_a_row_refused_at_apply_time_writes_nothing(shop, other_shop):
         "sku,name,price,stock:MAIN\nA,A,1,1\nZ,Z,1,2\n",
     )
     assert job["status"] == "valid"
-    other_shop.product("Z")  # taken meanwhile by another company
+    stocked(other_shop, "Z")  # taken meanwhile by another company
     shop.tenant.admin.post(f"/api/imports/{job['id']}/apply")
     services.apply_job(job["id"])
     job = shop.tenant.admin.get(f"/api/imports/{job['id']}").json()
@@ -177,7 +177,7 @@ def test_a_row_refused_at_apply_time_writes_nothing(shop, other_shop):
 
 
 def test_existing_product_stock_cannot_be_reset_by_a_products_import(shop):
-    shop.product("MUG-1", 4)
+    stocked(shop, "MUG-1", 4)
     job = validated(
         shop.tenant.admin,
         shop.company.pk,

@@ -20,6 +20,7 @@ from rest_framework.exceptions import APIException
 
 from stockflow import locking
 from stockflow.api.errors import ApiError, Conflict
+from stockflow.dataio.events import record_import_finished
 from stockflow.dataio.importers import (
     IMPORTERS,
     UNCHANGED,
@@ -180,8 +181,12 @@ def validate_job(job_id: int) -> ImportJob | None:
     job.status = ImportStatus.INVALID if errors else ImportStatus.VALID
     if errors:
         job.finished_at = timezone.now()
-    job.save()
-    if job.status == ImportStatus.VALID and job.apply_when_valid:
+    applies = job.status == ImportStatus.VALID and job.apply_when_valid
+    with transaction.atomic():
+        job.save()
+        if not applies:  # the dry run is what was asked: the import ends here
+            record_import_finished(job)
+    if applies:
         return apply_job(job.pk)
     return job
 
@@ -243,13 +248,17 @@ def apply_job(job_id: int) -> ImportJob | None:
                 finished_at=timezone.now(),
                 content=b"",
             )
+            record_import_finished(ImportJob.objects.get(pk=job_id))
     except _Rollback:
-        ImportJob.objects.filter(pk=job_id, status=ImportStatus.APPLYING).update(
-            status=ImportStatus.FAILED,
-            errors=errors,
-            error_count=len(errors),
-            finished_at=timezone.now(),
-        )
+        with transaction.atomic():
+            failed = ImportJob.objects.filter(pk=job_id, status=ImportStatus.APPLYING).update(
+                status=ImportStatus.FAILED,
+                errors=errors,
+                error_count=len(errors),
+                finished_at=timezone.now(),
+            )
+            if failed:
+                record_import_finished(ImportJob.objects.get(pk=job_id))
     return ImportJob.objects.get(pk=job_id)
 
 

@@ -283,6 +283,8 @@ class StockEventType(models.TextChoices):
     # Recorded by purchasing (purchasing.events): about an order to a warehouse, not one level.
     PURCHASE_ORDER_ORDERED = "purchase_order.ordered", "Purchase order placed"
     PURCHASE_ORDER_RECEIVED = "purchase_order.received", "Goods received against a purchase order"
+    # Recorded by the imports (dataio.events): a job's dry run or apply ended.
+    IMPORT_FINISHED = "import.finished", "An import finished"
 
 
 class StockEventQuerySet(AppendOnlyQuerySet):
@@ -305,8 +307,9 @@ class StockEvent(AppendOnlyModel, models.Model):
     product = models.ForeignKey(
         Product, null=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
+    # Null for the events of an import (about a file, not a place).
     warehouse = models.ForeignKey(
-        Warehouse, on_delete=models.PROTECT, related_name="+", db_index=False
+        Warehouse, null=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     data = models.JSONField()
     created_at = models.DateTimeField(default=timezone.now)

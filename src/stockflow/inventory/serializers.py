@@ -231,7 +231,9 @@ class StockEventSerializer(serializers.Serializer):
     product_id = serializers.IntegerField(
         allow_null=True, help_text="Null for a purchase order's events."
     )
-    warehouse_id = serializers.IntegerField()
+    warehouse_id = serializers.IntegerField(
+        allow_null=True, help_text="Null for an import's event."
+    )
     data = serializers.JSONField(
         help_text=(
             "Stock events: product_id, sku, warehouse_id, stock_level_id, quantity_before, "

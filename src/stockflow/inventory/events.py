@@ -31,8 +31,8 @@ from django.utils import timezone
 
 from stockflow.catalog.models import Product
 from stockflow.inventory.models import StockEvent, StockEventType
+from stockflow.locking import LevelKey
 
-LevelKey = tuple[int, int]
 #: (company id, keys of the levels that crossed, now) → {key: figures} for the keys that are
 #: low-stock alerts
 AlertFigures = Callable[[int, list[LevelKey], datetime], dict[LevelKey, dict]]

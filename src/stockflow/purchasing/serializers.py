@@ -16,6 +16,7 @@ from stockflow.alerts.serializers import (
     MAX_WINDOW_DAYS,
 )
 from stockflow.api.fields import MoneyField, deciding_id_field
+from stockflow.api.limits import BIGINT_MAX
 from stockflow.catalog.models import (
     COST_DECIMAL_PLACES,
     COST_MAX_DIGITS,
@@ -102,7 +103,7 @@ class OrderActionInput(serializers.Serializer):
 
 
 class OrderReceiptLineInput(serializers.Serializer):
-    line_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    line_id = serializers.IntegerField(min_value=1, max_value=BIGINT_MAX)
     quantity = serializers.IntegerField(min_value=1, max_value=MAX_ORDER_QUANTITY)
 
 
@@ -218,10 +219,10 @@ class FromAlertsInput(serializers.Serializer):
     cover_days = serializers.IntegerField(
         min_value=0, max_value=MAX_COVER_DAYS, default=DEFAULT_COVER_DAYS
     )
-    warehouse_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
-    product_type_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
+    warehouse_id = serializers.IntegerField(min_value=1, max_value=BIGINT_MAX, required=False)
+    product_type_id = serializers.IntegerField(min_value=1, max_value=BIGINT_MAX, required=False)
     product_ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+        child=serializers.IntegerField(min_value=1, max_value=BIGINT_MAX),
         required=False,
         allow_empty=False,
         max_length=MAX_LINES,

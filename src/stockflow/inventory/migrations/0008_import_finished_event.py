@@ -5,21 +5,36 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalog', '0002_supplier_link_observed_lead_time'),
-        ('inventory', '0007_ledger_reference_import'),
+        ("catalog", "0002_supplier_link_observed_lead_time"),
+        ("inventory", "0007_ledger_reference_import"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='stockevent',
-            name='type',
-            field=models.CharField(choices=[('stock.low', 'Stock fell below its threshold'), ('stock.out', 'Stock ran out'), ('stock.replenished', 'Stock back at or above its threshold'), ('purchase_order.ordered', 'Purchase order placed'), ('purchase_order.received', 'Goods received against a purchase order'), ('import.finished', 'An import finished')], max_length=40),
+            model_name="stockevent",
+            name="type",
+            field=models.CharField(
+                choices=[
+                    ("stock.low", "Stock fell below its threshold"),
+                    ("stock.out", "Stock ran out"),
+                    ("stock.replenished", "Stock back at or above its threshold"),
+                    ("purchase_order.ordered", "Purchase order placed"),
+                    ("purchase_order.received", "Goods received against a purchase order"),
+                    ("import.finished", "An import finished"),
+                ],
+                max_length=40,
+            ),
         ),
         migrations.AlterField(
-            model_name='stockevent',
-            name='warehouse',
-            field=models.ForeignKey(db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='catalog.warehouse'),
+            model_name="stockevent",
+            name="warehouse",
+            field=models.ForeignKey(
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="catalog.warehouse",
+            ),
         ),
     ]

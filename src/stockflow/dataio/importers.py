@@ -34,6 +34,7 @@ from stockflow.catalog.models import (
     Product,
     ProductSupplier,
     ProductType,
+    SkuRegistration,
     Supplier,
     Warehouse,
 )
@@ -282,7 +283,7 @@ class ProductImporter(Importer):
         skus = {cells.values.get("sku", "") for cells in rows} - {""}
         self.products = self.products_by_sku(skus)
         self.taken = set(
-            Product.objects.filter(sku__in=skus - set(self.products))
+            SkuRegistration.objects.filter(sku__in=skus - set(self.products))
             .exclude(company_id=self.company_id)
             .values_list("sku", flat=True)
         )

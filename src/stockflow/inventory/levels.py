@@ -62,7 +62,7 @@ def ensure_stock_levels(keys: Iterable[LevelKey]) -> None:
               SELECT 1 FROM {level_table} s WHERE s.product_id = p.id AND s.warehouse_id = w.id
           )
         ORDER BY p.id, w.id
-        ON CONFLICT (product_id, warehouse_id) DO NOTHING
+        ON CONFLICT (company_id, product_id, warehouse_id) DO NOTHING
         RETURNING id, product_id, low_stock_threshold
     """
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:

@@ -83,7 +83,7 @@ class WebhookDelivery(models.Model):
         ordering = ["-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["endpoint", "event"],
+                fields=["company", "endpoint", "event"],
                 condition=Q(event__isnull=False),
                 name="webhook_delivery_one_per_event",
             )

@@ -111,6 +111,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "stockflow.tenancy.middleware.TenantDatabaseMiddleware",
 ]
 
 ROOT_URLCONF = "stockflow.urls"
@@ -427,6 +428,12 @@ STOCKFLOW_PUBLIC_URL = os.environ.get("STOCKFLOW_PUBLIC_URL", "http://127.0.0.1:
 STOCKFLOW_EMAIL_IN_BACKGROUND = env_bool(
     "STOCKFLOW_EMAIL_IN_BACKGROUND", "PYTEST_VERSION" not in os.environ
 )
+
+# Row-level security on PostgreSQL (tenancy/dbcontext.py): each request and worker task
+# sees only its companies' rows, whatever its SQL. Off only to measure what it costs (the
+# database then relies on the application's scoping alone; connect as a role that bypasses
+# row security).
+STOCKFLOW_RLS = env_bool("STOCKFLOW_RLS", True)
 
 # A sale of a plain product first tries the one-statement fast path of
 # ``inventory.sales.sell``; False sends every sale the complete way. Both give the same

@@ -9,14 +9,20 @@ from __future__ import annotations
 
 import pytest
 from django.db import DatabaseError, connection, transaction
+from django_tasks.base import Task
 
 from stockflow.catalog.models import Product
+from stockflow.dataio import tasks as dataio_tasks
 from stockflow.inventory.models import LedgerEntry, StockLevel
+from stockflow.notifications import tasks as notification_tasks
 from stockflow.tenancy import dbcontext
 from stockflow.tenancy.scoping import TenantScope
 from tests.factories import assert_error, make_product, make_warehouse, stocked_shop, tenant_models
 
 pytestmark = pytest.mark.postgres
+
+# The tasks about one company's object; every other task spans companies on purpose.
+TENANT_TASKS = {"validate_import", "apply_import", "deliver_webhook"}
 
 # Tables with a company that are read before the company is known, or are a person's own
 # (tenancy/migrations/0003_row_level_security.py).
@@ -118,6 +124,19 @@ def test_maintenance_and_tenant_switch_roles_only_inside(tenant_a):
             assert whoami()[0] == "stockflow_maintenance"
         assert whoami()[0] == "stockflow_app"
     assert whoami() == outside
+
+
+def test_every_worker_task_declares_its_database_context():
+    tasks = [
+        value
+        for module in (dataio_tasks, notification_tasks)
+        for value in vars(module).values()
+        if isinstance(value, Task)
+    ]
+    assert len(tasks) >= 7
+    assert {task.name: getattr(task.func, "db_context", None) for task in tasks} == {
+        task.name: ("tenant" if task.name in TENANT_TASKS else "maintenance") for task in tasks
+    }
 
 
 @pytest.mark.django_db(transaction=True)

@@ -51,6 +51,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection
+from psycopg.pq import TransactionStatus
 
 APP_ROLE = "stockflow_app"
 MAINTENANCE_ROLE = "stockflow_maintenance"
@@ -74,15 +75,12 @@ def enabled() -> bool:
 
 
 def _in_transaction() -> bool:
-    from psycopg.pq import TransactionStatus
-
     raw = connection.connection
     return raw is not None and raw.info.transaction_status != TransactionStatus.IDLE
 
 
 def _apply(context: _Context) -> None:
-    with connection.connection.cursor() as cursor:
-        cursor.execute(_SET, [context.role, context.companies])
+    connection.connection.execute(_SET, [context.role, context.companies])
 
 
 def _wrapper(execute, sql, params, many, call_context):
@@ -177,6 +175,7 @@ def tenant_task(company_of: Callable[..., int | None]):
             with tenant([] if company_id is None else [company_id]):
                 return function(*args, **kwargs)
 
+        run.db_context = "tenant"
         return run
 
     return decorate
@@ -190,4 +189,5 @@ def maintenance_task(function):
         with maintenance():
             return function(*args, **kwargs)
 
+    run.db_context = "maintenance"
     return run

@@ -80,7 +80,10 @@ def _in_transaction() -> bool:
 
 
 def _apply(context: _Context) -> None:
-    connection.connection.execute(_SET, [context.role, context.companies])
+    # On the driver's connection, so Django's errors are raised as Django raises them (a
+    # lost connection is an OperationalError, answered 503), not psycopg's own.
+    with connection.wrap_database_errors:
+        connection.connection.execute(_SET, [context.role, context.companies])
 
 
 def _wrapper(execute, sql, params, many, call_context):
@@ -94,7 +97,7 @@ def _wrapper(execute, sql, params, many, call_context):
         return execute(sql, params, many, call_context)
     # A statement in autocommit mode: run in a transaction of its own, opened on the driver
     # (Django's state stays "autocommit"; nothing extra in its query log).
-    with connection.connection.transaction():
+    with connection.wrap_database_errors, connection.connection.transaction():
         _apply(context)
         return execute(sql, params, many, call_context)
 

@@ -26,6 +26,7 @@ from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
 from stockflow import locking
+from stockflow.alerts.report import low_stock_report
 from stockflow.api.errors import Conflict, ErrorCode
 from stockflow.catalog.lead_times import effective_lead_time_days
 from stockflow.catalog.models import (
@@ -494,3 +495,24 @@ def create_orders_from_alerts(*, company_id: int, compute_alerts, actor=None) ->
             for (supplier_id, warehouse_id), group in sorted(groups.items())
         ]
     return FromAlertsResult(orders=orders, skipped=skipped)
+
+
+def create_orders_from_report(*, company_id: int, params: dict, actor=None) -> FromAlertsResult:
+    """``create_orders_from_alerts`` over the low-stock report with ``params`` (validated by
+    ``serializers.FromAlertsInput``: the window and cover days, and optionally a warehouse,
+    a product type and only some products), read as of the moment the counter is locked."""
+
+    def compute_alerts() -> list[dict]:
+        return low_stock_report(
+            company_id=company_id,
+            now=timezone.now(),
+            days=params["days"],
+            cover_days=params["cover_days"],
+            warehouse_id=params.get("warehouse_id"),
+            product_type_id=params.get("product_type_id"),
+            product_ids=params.get("product_ids", ()),
+        ).rows
+
+    return create_orders_from_alerts(
+        company_id=company_id, compute_alerts=compute_alerts, actor=actor
+    )

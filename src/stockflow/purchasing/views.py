@@ -18,10 +18,9 @@ from rest_framework.response import Response
 
 from stockflow.api.idempotency import run_idempotent
 from stockflow.api.schema import IDEMPOTENCY_PARAMETER
-from stockflow.inventory import levels
 from stockflow.purchasing import selectors, sending, services
 from stockflow.purchasing.filters import PurchaseOrderFilter
-from stockflow.purchasing.models import PurchaseOrder, PurchaseOrderLine
+from stockflow.purchasing.models import PurchaseOrder
 from stockflow.purchasing.serializers import (
     FromAlertsInput,
     FromAlertsResultSerializer,
@@ -157,9 +156,6 @@ class PurchaseOrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Ten
         serializer = OrderReceiptInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         lines = serializer.receipt_lines()
-        product_ids = PurchaseOrderLine.objects.filter(
-            company_id=order.company_id, order=order, id__in=[line.line_id for line in lines]
-        ).values_list("product_id", flat=True)
 
         def receive() -> Response:
             received = services.receive_order(
@@ -174,9 +170,7 @@ class PurchaseOrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Ten
             request,
             order.company_id,
             receive,
-            prepare=levels.prepare_receipt_lines(
-                product_ids=list(product_ids), warehouse_id=order.warehouse_id
-            ),
+            prepare=services.prepare_receipt(order, lines),
         )
 
     @extend_schema(responses={(200, "text/html"): OpenApiTypes.STR, 404: ERRORS[404]})

@@ -46,7 +46,6 @@ from stockflow.dataio.serializers import ImportUploadSerializer
 from stockflow.dataio.urls import EXPORTS
 from stockflow.inventory import catalog_stock
 from stockflow.inventory import commands as stock_commands
-from stockflow.inventory import levels as inventory_levels
 from stockflow.inventory import selectors as inventory_selectors
 from stockflow.notifications import selectors as notification_selectors
 from stockflow.notifications import services as notification_services
@@ -64,7 +63,7 @@ from stockflow.purchasing import selectors as purchasing_selectors
 from stockflow.purchasing import sending as purchasing_sending
 from stockflow.purchasing import services as purchasing_services
 from stockflow.purchasing.filters import PurchaseOrderFilter
-from stockflow.purchasing.models import PurchaseOrder, PurchaseOrderLine, PurchaseOrderStatus
+from stockflow.purchasing.models import PurchaseOrder, PurchaseOrderStatus
 from stockflow.purchasing.serializers import (
     FromAlertsInput,
     OrderActionInput,
@@ -563,9 +562,6 @@ def receive_order(
     serializer = OrderReceiptInput(data=data)
     serializer.is_valid(raise_exception=True)
     lines = serializer.receipt_lines()
-    product_ids = PurchaseOrderLine.objects.filter(
-        company_id=order.company_id, order=order, id__in=[line.line_id for line in lines]
-    ).values_list("product_id", flat=True)
 
     def receive() -> dict:
         purchasing_services.receive_order(
@@ -579,9 +575,7 @@ def receive_order(
         key=key,
         body=body,
         operation=receive,
-        prepare=inventory_levels.prepare_receipt_lines(
-            product_ids=list(product_ids), warehouse_id=order.warehouse_id
-        ),
+        prepare=purchasing_services.prepare_receipt(order, lines),
     )
 
 

@@ -21,7 +21,7 @@ from stockflow.tenancy.models import Role
 from tests.factories.clients import logged_in
 from tests.web.test_access import assert_app_error
 from tests.web.test_forms import field_errors
-from tests.web.test_pages import MAX_QUERIES
+from tests.web.test_pages import MAX_QUERIES, assert_inputs_labelled
 
 pytestmark = pytest.mark.django_db
 
@@ -184,6 +184,7 @@ def test_pages_within_the_query_budget(role, shop, pages, django_assert_max_num_
     assert response.status_code == 200
     html = response.content.decode()
     assert "<title>" in html and "<main" in html and "<h1>Import and export</h1>" in html
+    assert_inputs_labelled("import and export", html)
     if role == Role.VIEWER:
         return
     for url, headers in ((job_url(shop, job), {}), (job_url(shop, job), {"HTTP_HX_REQUEST": "1"})):

@@ -20,7 +20,7 @@ from stockflow.tenancy.models import Role
 from tests.factories.purchasing import draft, placed
 from tests.web.test_access import assert_app_error
 from tests.web.test_forms import field_errors, form_key
-from tests.web.test_pages import MAX_QUERIES
+from tests.web.test_pages import MAX_QUERIES, assert_inputs_labelled
 
 pytestmark = pytest.mark.django_db
 
@@ -84,6 +84,7 @@ def test_pages_render_with_bounded_queries(name, shop, order, pages, django_asse
     assert order.number in html or name == "new"
     if name != "print":  # the printable document is the supplier's page, without the app's
         assert "<title>" in html and "<main" in html and "<nav" in html and "<h1" in html
+        assert_inputs_labelled(name, html)
 
 
 def test_an_ordered_order_with_its_receipt_form_within_the_budget(
@@ -93,6 +94,7 @@ def test_an_ordered_order_with_its_receipt_form_within_the_budget(
     with django_assert_max_num_queries(MAX_QUERIES):
         html = pages[Role.STAFF].get(orders_url(shop, f"{order.pk}/")).content.decode()
     assert "Record receipt" in html and f'name="receive-{order.lines.first().pk}"' in html
+    assert_inputs_labelled("receipt", html)
 
 
 def test_the_list_makes_the_same_queries_whatever_the_orders(shop, order, pages):
@@ -404,3 +406,4 @@ def test_low_stock_page_with_its_order_form_within_the_budget(
     with django_assert_max_num_queries(MAX_QUERIES):
         html = pages[Role.OWNER].get(low_stock_url(alerts)).content.decode()
     assert "Create draft orders" in html
+    assert_inputs_labelled("low stock", html)

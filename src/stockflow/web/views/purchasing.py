@@ -350,7 +350,6 @@ class OrderActionView(OrderPage):
         except APIException as exc:
             errors = Form([])
             errors.add_errors(exc)
-            self.load(order_id)
             return self.page(errors=errors.non_field_errors, status=400)
         messages.success(request, done)
         return redirect("web:purchase_order", company_id=self.company_id, order_id=order_id)

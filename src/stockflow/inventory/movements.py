@@ -255,7 +255,9 @@ def transfer_stock(
     return run_locked(changes, write)
 
 
-@transaction.atomic
+INITIAL_STOCK_NOTE = "Stock at product creation"
+
+
 def record_initial_stock(
     *,
     product: Product,
@@ -267,37 +269,79 @@ def record_initial_stock(
 ) -> StockLevel:
     """Create the stock level of a new product in a warehouse, with the product's effective
     low-stock threshold (read under the locks of ``locking`` rule 5) and its ``initial``
-    ledger entry when the quantity is not zero. The product is new, so nothing else can hold
-    a lock on this level. The entry refers to the product, or to the import ``import_id``
-    that created it."""
-    now = timezone.now()
-    threshold = lock_effective_thresholds([product.pk]).get(product.pk)
-    level = StockLevel.objects.create(
-        company_id=product.company_id,
-        product=product,
-        warehouse=warehouse,
-        quantity=quantity,
-        low_stock_threshold=threshold,
-        updated_at=now,
+    ledger entry when the quantity is not zero: ``record_initial_stocks`` of one level."""
+    (level,) = record_initial_stocks(
+        product.company_id,
+        [(product.pk, warehouse.pk, quantity)],
+        actor=actor,
+        note=note,
+        import_id=import_id,
     )
-    if quantity:
-        LedgerEntry.objects.create(
-            company_id=product.company_id,
-            stock_level=level,
-            product=product,
-            warehouse=warehouse,
-            change=quantity,
-            quantity_after=quantity,
+    return level
+
+
+@transaction.atomic
+def record_initial_stocks(
+    company_id: int,
+    openings: Sequence[tuple[int, int, int]],
+    *,
+    actor=None,
+    note: str = "",
+    import_id: int | None = None,
+) -> list[StockLevel]:
+    """Create the stock levels of new products of the company, one per (product id,
+    warehouse id, quantity) of ``openings``, in that order and in one INSERT: each with its
+    product's effective low-stock threshold (read under the locks of ``locking`` rule 5),
+    and, when its quantity is not zero, its ``initial`` ledger entry (one INSERT for all) and
+    the stock events of that change from 0. The products are new, so nothing else can hold a
+    lock on these levels. An entry refers to its product, or to the import ``import_id``
+    that created it."""
+    if not openings:
+        return []
+    now = timezone.now()
+    thresholds = lock_effective_thresholds({product_id for product_id, _, _ in openings})
+    levels = StockLevel.objects.bulk_create(
+        StockLevel(
+            company_id=company_id,
+            product_id=product_id,
+            warehouse_id=warehouse_id,
+            quantity=quantity,
+            low_stock_threshold=thresholds.get(product_id),
+            updated_at=now,
+        )
+        for product_id, warehouse_id, quantity in openings
+    )
+    stocked = [level for level in levels if level.quantity]
+    LedgerEntry.objects.bulk_create(
+        LedgerEntry(
+            company_id=company_id,
+            stock_level_id=level.id,
+            product_id=level.product_id,
+            warehouse_id=level.warehouse_id,
+            change=level.quantity,
+            quantity_after=level.quantity,
             reason=LedgerReason.INITIAL,
             reference_type=ReferenceType.PRODUCT if import_id is None else ReferenceType.IMPORT,
-            reference_id=product.pk if import_id is None else import_id,
+            reference_id=level.product_id if import_id is None else import_id,
             actor=actor,
             note=note,
             created_at=now,
         )
-        record_crossings(
-            product.company_id,
-            [LevelMove(level.id, product.pk, warehouse.pk, threshold, 0, quantity)],
-            at=now,
-        )
-    return level
+        for level in stocked
+    )
+    record_crossings(
+        company_id,
+        [
+            LevelMove(
+                level.id,
+                level.product_id,
+                level.warehouse_id,
+                level.low_stock_threshold,
+                0,
+                level.quantity,
+            )
+            for level in stocked
+        ],
+        at=now,
+    )
+    return levels

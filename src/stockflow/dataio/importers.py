@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import cache
 
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -88,6 +89,12 @@ class Plan:
     row: int = 0
 
 
+@cache
+def _money_field(max_digits: int, decimal_places: int) -> MoneyField:
+    """The API's amount field, built once per shape (a file has a cell per row)."""
+    return MoneyField(max_digits, decimal_places)
+
+
 class Cells:
     """One row's cells by column name, collecting every error of the row before raising."""
 
@@ -129,7 +136,7 @@ class Cells:
                 self.fail(column, "required", "This cell is required.")
             return None
         try:
-            return Decimal(MoneyField(max_digits, decimal_places).run_validation(value))
+            return Decimal(_money_field(max_digits, decimal_places).run_validation(value))
         except serializers.ValidationError as error:
             self.fail(column, "invalid_amount", " ".join(str(m) for m in error.detail))
             return None

@@ -23,6 +23,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 
 from stockflow import locking
 from stockflow.api.errors import Conflict, ErrorCode
+from stockflow.bulkinsert import insert_rows
 from stockflow.catalog import selectors as catalog_selectors
 from stockflow.catalog.models import BundleComponent, Product, ProductType, Warehouse
 from stockflow.catalog.services import (
@@ -185,8 +186,8 @@ def create_products(
     *, company_id: int, products: Sequence[NewProduct], actor=None, import_id: int | None = None
 ) -> list[Product]:
     """Create products of one company with their opening stock, in one transaction: the
-    products in one INSERT, then every level of their ``stock`` and their ``initial`` ledger
-    entries (``movements.record_initial_stocks``). A warehouse must be the company's (400)
+    products in one statement (``bulkinsert``), then every level of their ``stock`` and
+    their ``initial`` ledger entries (``movements.record_initial_stocks``). A warehouse must be the company's (400)
     and exist (404), a product type too (400); they are held ``FOR SHARE`` until commit.
 
     A SKU already taken (also by a transaction that committed while this one ran) is a 409
@@ -208,8 +209,11 @@ def create_products(
         for new in products
     ]
     skus = [row.sku for row in rows]
+    fields = [f.attname for f in Product._meta.concrete_fields if not f.primary_key]
     with conflict_on_integrity_error(lambda: _first_sku_conflict(skus)):
-        Product.objects.bulk_create(rows)
+        ids = insert_rows(Product, fields, [[getattr(row, f) for f in fields] for row in rows])
+    for row, pk in zip(rows, ids, strict=True):
+        row.pk, row._state.adding = pk, False
     record_initial_stocks(
         company_id,
         [

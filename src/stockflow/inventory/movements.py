@@ -16,6 +16,7 @@ from rest_framework.exceptions import ValidationError
 
 from stockflow import locking
 from stockflow.api.limits import MAX_OPERATION_QUANTITY, MAX_STOCK_QUANTITY
+from stockflow.bulkinsert import insert_rows
 from stockflow.catalog.models import Product, Warehouse
 from stockflow.inventory.events import LevelMove, record_crossings
 from stockflow.inventory.levels import lock_effective_thresholds
@@ -270,14 +271,21 @@ def record_initial_stock(
     """Create the stock level of a new product in a warehouse, with the product's effective
     low-stock threshold (read under the locks of ``locking`` rule 5) and its ``initial``
     ledger entry when the quantity is not zero: ``record_initial_stocks`` of one level."""
-    (level,) = record_initial_stocks(
+    (opened,) = record_initial_stocks(
         product.company_id,
         [(product.pk, warehouse.pk, quantity)],
         actor=actor,
         note=note,
         import_id=import_id,
     )
-    return level
+    return StockLevel(
+        id=opened.level_id,
+        company_id=product.company_id,
+        product=product,
+        warehouse=warehouse,
+        quantity=quantity,
+        low_stock_threshold=opened.threshold,
+    )
 
 
 @transaction.atomic
@@ -288,60 +296,75 @@ def record_initial_stocks(
     actor=None,
     note: str = "",
     import_id: int | None = None,
-) -> list[StockLevel]:
+) -> list[LevelMove]:
     """Create the stock levels of new products of the company, one per (product id,
-    warehouse id, quantity) of ``openings``, in that order and in one INSERT: each with its
-    product's effective low-stock threshold (read under the locks of ``locking`` rule 5),
-    and, when its quantity is not zero, its ``initial`` ledger entry (one INSERT for all) and
-    the stock events of that change from 0. The products are new, so nothing else can hold a
-    lock on these levels. An entry refers to its product, or to the import ``import_id``
-    that created it."""
+    warehouse id, quantity) of ``openings``, in that order and in one statement
+    (``bulkinsert``): each with its product's effective low-stock threshold (read under the
+    locks of ``locking`` rule 5), and, when its quantity is not zero, its ``initial`` ledger
+    entry (one statement for all) and the stock events of that change from 0. The products
+    are new, so nothing else can hold a lock on these levels. An entry refers to its
+    product, or to the import ``import_id`` that created it. Returns each level's change
+    from 0, in order."""
     if not openings:
         return []
     now = timezone.now()
     thresholds = lock_effective_thresholds({product_id for product_id, _, _ in openings})
-    levels = StockLevel.objects.bulk_create(
-        StockLevel(
-            company_id=company_id,
-            product_id=product_id,
-            warehouse_id=warehouse_id,
-            quantity=quantity,
-            low_stock_threshold=thresholds.get(product_id),
-            updated_at=now,
-        )
-        for product_id, warehouse_id, quantity in openings
-    )
-    stocked = [level for level in levels if level.quantity]
-    LedgerEntry.objects.bulk_create(
-        LedgerEntry(
-            company_id=company_id,
-            stock_level_id=level.id,
-            product_id=level.product_id,
-            warehouse_id=level.warehouse_id,
-            change=level.quantity,
-            quantity_after=level.quantity,
-            reason=LedgerReason.INITIAL,
-            reference_type=ReferenceType.PRODUCT if import_id is None else ReferenceType.IMPORT,
-            reference_id=level.product_id if import_id is None else import_id,
-            actor=actor,
-            note=note,
-            created_at=now,
-        )
-        for level in stocked
-    )
-    record_crossings(
-        company_id,
+    level_ids = insert_rows(
+        StockLevel,
+        (
+            "company_id",
+            "product_id",
+            "warehouse_id",
+            "quantity",
+            "low_stock_threshold",
+            "updated_at",
+        ),
         [
-            LevelMove(
-                level.id,
-                level.product_id,
-                level.warehouse_id,
-                level.low_stock_threshold,
-                0,
-                level.quantity,
-            )
-            for level in stocked
+            (company_id, product_id, warehouse_id, quantity, thresholds.get(product_id), now)
+            for product_id, warehouse_id, quantity in openings
         ],
-        at=now,
     )
-    return levels
+    opened = [
+        LevelMove(level_id, product_id, warehouse_id, thresholds.get(product_id), 0, quantity)
+        for level_id, (product_id, warehouse_id, quantity) in zip(level_ids, openings, strict=True)
+    ]
+    stocked = [move for move in opened if move.after]
+    reference_type = (ReferenceType.PRODUCT if import_id is None else ReferenceType.IMPORT).value
+    insert_rows(
+        LedgerEntry,
+        (
+            "company_id",
+            "stock_level_id",
+            "product_id",
+            "warehouse_id",
+            "change",
+            "quantity_after",
+            "reason",
+            "adjustment_reason",
+            "reference_type",
+            "reference_id",
+            "actor_id",
+            "note",
+            "created_at",
+        ),
+        [
+            (
+                company_id,
+                move.level_id,
+                move.product_id,
+                move.warehouse_id,
+                move.after,
+                move.after,
+                LedgerReason.INITIAL.value,
+                "",
+                reference_type,
+                move.product_id if import_id is None else import_id,
+                actor.pk if actor is not None else None,
+                note,
+                now,
+            )
+            for move in stocked
+        ],
+    )
+    record_crossings(company_id, stocked, at=now)
+    return opened

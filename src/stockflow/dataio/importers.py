@@ -42,7 +42,7 @@ from stockflow.catalog.models import (
 )
 from stockflow.dataio.models import ImportKind
 from stockflow.inventory import catalog_stock, movements
-from stockflow.inventory.models import AdjustmentReason, StockLevel
+from stockflow.inventory.models import StockLevel
 from stockflow.inventory.operations import check_can_hold_stock
 from stockflow.inventory.sales import record_sales_history
 from stockflow.tenancy.models import Company, Role
@@ -538,8 +538,8 @@ class ProductSupplierImporter(Importer):
 
 class StockCountImporter(Importer):
     """Stock counts: each row is a ``count`` adjustment to the counted quantity (a count
-    matching the stock is recorded too, and changes nothing). The movements' external
-    reference names the import."""
+    matching the stock is recorded too, and changes nothing), written a chunk at a time.
+    The movements' external reference names the import."""
 
     kind = ImportKind.STOCK_COUNTS
     min_role = Role.STAFF
@@ -549,6 +549,7 @@ class StockCountImporter(Importer):
     locks_levels = True
 
     def load(self, rows: list[Cells]) -> None:
+        self.pending: list[Plan] = []
         self.products = self.products_by_sku(c.values.get("sku", "") for c in rows)
         self.levels = {
             (level.product_id, level.warehouse_id): level.quantity
@@ -573,15 +574,26 @@ class StockCountImporter(Importer):
         return Plan(UNCHANGED if counted == before else UPDATE, data)
 
     def write(self, plan: Plan) -> None:
-        movements.adjust_stock(
-            product=plan.data["product"],
-            warehouse=plan.data["warehouse"],
-            reason=AdjustmentReason.COUNT,
-            counted_quantity=plan.data["counted"],
-            actor=self.actor,
-            external_reference=f"import:{self.import_id}",
-            note=f"Stock count imported (import {self.import_id})",
-        )
+        self.pending.append(plan)
+
+    def flush(self) -> None:
+        """The chunk's counts in a few statements (``inventory.movements.count_stocks``)."""
+        pending, self.pending = self.pending, []
+        if not pending:
+            return
+        try:
+            movements.count_stocks(
+                self.company_id,
+                [
+                    (plan.data["product"], plan.data["warehouse"], plan.data["counted"])
+                    for plan in pending
+                ],
+                actor=self.actor,
+                external_reference=f"import:{self.import_id}",
+                note=f"Stock count imported (import {self.import_id})",
+            )
+        except APIException as error:
+            raise RowRefused(pending[0].row, error) from None
 
 
 class SaleImporter(Importer):

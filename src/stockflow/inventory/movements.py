@@ -215,6 +215,94 @@ def adjust_stock(
     raise refusal
 
 
+@transaction.atomic
+def count_stocks(
+    company_id: int,
+    counts: Sequence[tuple[Product, Warehouse, int]],
+    *,
+    actor=None,
+    note: str = "",
+    external_reference: str = "",
+) -> None:
+    """``adjust_stock`` of many stock counts (product, warehouse, counted quantity) of the
+    company, in order, in a few statements: their levels locked in one statement, a
+    ``count`` movement for each (one statement for all), the ledger entries of the counts
+    that changed a quantity, the levels' new quantities and their stock events
+    (``operations.apply_changes``). Missing levels are created as ``adjust_stock`` creates
+    them (``operations.add_missing_levels``)."""
+    for product, warehouse, counted in counts:
+        check_can_hold_stock(product, warehouse)
+        if not 0 <= counted <= MAX_STOCK_QUANTITY:
+            raise ValidationError(
+                {"counted_quantity": [f"Must be between 0 and {MAX_STOCK_QUANTITY}."]}
+            )
+    keys = [(product.id, warehouse.id) for product, warehouse, _ in counts]
+    levels = locking.lock_stock_levels(keys)
+    refusal = add_missing_levels(
+        levels, [key for key, (_, _, counted) in zip(keys, counts, strict=True) if counted]
+    )
+    if refusal is not None:
+        raise refusal
+    quantities = {key: level.quantity for key, level in levels.items()}
+    deltas = []
+    for key, (_, _, counted) in zip(keys, counts, strict=True):
+        deltas.append(counted - quantities.get(key, 0))
+        quantities[key] = counted
+    now = timezone.now()
+    movement_ids = insert_rows(
+        StockMovement,
+        MOVEMENT_FIELDS,
+        [
+            (
+                company_id,
+                MovementKind.ADJUSTMENT.value,
+                product.id,
+                warehouse.id,
+                None,
+                delta,
+                counted,
+                AdjustmentReason.COUNT.value,
+                external_reference,
+                note,
+                actor.pk if actor is not None else None,
+                now,
+            )
+            for (product, warehouse, counted), delta in zip(counts, deltas, strict=True)
+        ],
+    )
+    apply_changes(
+        [
+            LevelChange(key, delta, LedgerReason.ADJUSTMENT, movement_id)
+            for key, delta, movement_id in zip(keys, deltas, movement_ids, strict=True)
+            if delta
+        ],
+        company_id=company_id,
+        reference_type=ReferenceType.MOVEMENT,
+        reference_id=None,
+        actor=actor,
+        note=note,
+        adjustment_reason=AdjustmentReason.COUNT,
+        levels=levels,
+    )
+
+
+# The columns of a movement row, as ``count_stocks`` writes them.
+MOVEMENT_FIELDS = (
+    "company_id",
+    "kind",
+    "product_id",
+    "warehouse_id",
+    "to_warehouse_id",
+    "quantity",
+    "counted_quantity",
+    "adjustment_reason",
+    "external_reference",
+    "note",
+    "created_by_id",
+    "created_at",
+)
+
+
 def transfer_stock(
     *,
     product: Product,

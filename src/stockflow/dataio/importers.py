@@ -7,7 +7,7 @@ turns one row into a ``Plan`` (create, update or unchanged, and what to write) o
 (``inventory.catalog_stock``, ``inventory.movements``, ``inventory.sales``,
 ``catalog.services``), so every stock change is in the ledger exactly as if it came through
 the API; a kind may instead keep the plans of a chunk and ``flush`` them through the bulk
-form of those services (products: a few statements per chunk). The same checks run in the
+form of those services (products, stock counts: a few statements per chunk). The same checks run in the
 dry run and again, on the rows as they are then, when the job is applied.
 """
 
@@ -397,7 +397,7 @@ class ProductImporter(Importer):
 
     def flush(self) -> None:
         """The chunk's updates in one bulk update, then its new products with their opening
-        stock in a few INSERTs (``inventory.catalog_stock``)."""
+        stock in a few statements (``inventory.catalog_stock``)."""
         pending, self.pending = self.pending, []
         if not pending:
             return

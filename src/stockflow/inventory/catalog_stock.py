@@ -187,8 +187,9 @@ def create_products(
 ) -> list[Product]:
     """Create products of one company with their opening stock, in one transaction: the
     products in one statement (``bulkinsert``), then every level of their ``stock`` and
-    their ``initial`` ledger entries (``movements.record_initial_stocks``). A warehouse must be the company's (400)
-    and exist (404), a product type too (400); they are held ``FOR SHARE`` until commit.
+    their ``initial`` ledger entries (``movements.record_initial_stocks``). A warehouse
+    must be the company's (400) and exist (404), a product type too (400); they are held
+    ``FOR SHARE`` until commit.
 
     A SKU already taken (also by a transaction that committed while this one ran) is a 409
     ``sku_conflict`` naming the first such SKU: the insert runs in its own savepoint and the

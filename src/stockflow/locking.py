@@ -170,12 +170,14 @@ PRODUCT_IMPORT_LOCK = 0x5F1A0001
 
 def serialize_product_imports(company_id: int) -> None:
     """Wait until no other apply of a products import of the company runs, then hold that
-    until commit (a transaction-level advisory lock). SQLite runs one writer at a time:
-    nothing to do there."""
+    until commit (a transaction-level advisory lock, keyed by the company id's low 32 bits:
+    companies whose ids share them would only wait on each other too). SQLite runs one
+    writer at a time: nothing to do there."""
     if connection.vendor != "postgresql":
         return
+    key = (company_id + 2**31) % 2**32 - 2**31  # the two-key form takes 32-bit integers
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [PRODUCT_IMPORT_LOCK, company_id])
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [PRODUCT_IMPORT_LOCK, key])
 
 
 # --- 2. a purchase order -----------------------------------------------------------------------

@@ -15,7 +15,7 @@ from stockflow.ops.logs import JsonFormatter, RequestIdFilter, redact
 from stockflow.tenancy.models import Role
 from stockflow.tenancy.services import issue_token
 from stockflow.tenancy.views import MeView
-from tests.factories import PASSWORD, APIClient, client_for, make_invitation
+from tests.factories import PASSWORD, APIClient, assert_error, client_for, make_invitation
 
 pytestmark = pytest.mark.django_db
 
@@ -40,8 +40,11 @@ def test_metrics_need_their_token(client, settings):
     settings.STOCKFLOW_METRICS_TOKEN = ""
     assert scrape(client).status_code == 404
     settings.STOCKFLOW_METRICS_TOKEN = METRICS_TOKEN
-    assert scrape(client, token=None).status_code == 401
-    assert scrape(client, token="wrong").status_code == 401
+    for token in (None, "wrong", f"{METRICS_TOKEN}x"):
+        refused = scrape(client, token=token)
+        assert_error(refused, 401, "not_authenticated")
+        assert refused["WWW-Authenticate"] == 'Bearer realm="metrics"'
+        assert "stockflow_" not in refused.content.decode()
     response = scrape(client)
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/plain")

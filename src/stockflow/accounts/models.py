@@ -24,8 +24,8 @@ def hash_invitation_token(token: str) -> str:
 class Invitation(models.Model):
     """An invitation to join a company with a role, sent by email as a one-time link.
 
-    Only the SHA-256 of the link's token is stored (the token is 256 bits no one can guess,
-    so a fast hash is enough). It is pending until accepted, revoked or expired; at most one
+    Only the SHA-256 of the link's token is stored (the token is 256 bits no one can guess
+    without SECRET_KEY, so a fast hash is enough). It is pending until accepted, revoked or expired; at most one
     pending invitation per company and email address."""
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="invitations")

@@ -346,6 +346,7 @@ def test_journey_8_an_owner_invites_and_the_invited_person_joins_from_the_email(
     assert page.locator("tbody tr", has_text="new.colleague@example.com").count() == 1
     screenshot(page, "journey-8-invitations")
 
+    run_worker_once()  # the worker sends the invitation
     link = re.search(r"https?://\S+", mail.outbox[-1].body).group(0)
     path = link[link.index("/invitations/accept") :]
     context = browser.new_context(base_url=live_server.url)

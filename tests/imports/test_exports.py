@@ -60,6 +60,13 @@ def test_formula_cells_are_neutralised(shop):
     names = {row[0]: (row[1], row[2]) for row in rows[1:]}
     assert names["EVIL-1"][0] == '\'=HYPERLINK("http://x")'
     assert names["EVIL-2"] == ("'+1", "'@SUM(A1)")
+    from openpyxl import load_workbook
+
+    response = export(shop.tenant.viewer, shop.company.pk, "products", format="xlsx")
+    sheet = load_workbook(io.BytesIO(response.content)).worksheets[0]
+    cells = {row[0]: row[1:3] for row in sheet.iter_rows(min_row=2, values_only=True)}
+    assert cells == {"EVIL-1": ('\'=HYPERLINK("http://x")', None), "EVIL-2": ("'+1", "'@SUM(A1)")}
+    assert not any(cell.data_type == "f" for row in sheet.iter_rows() for cell in row)
 
 
 def test_exports_are_scoped_and_filtered(shop, other_shop):

@@ -30,6 +30,7 @@ from stockflow.purchasing import selectors as purchasing_selectors
 from stockflow.purchasing.models import PurchaseOrderLine
 
 CHUNK_ROWS = 2000
+BLOCK_CHARS = 64 * 1024
 #: purchase orders read at once: each may have hundreds of lines, read with it
 ORDERS_PER_CHUNK = 100
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -55,10 +56,19 @@ class _Line:
 
 
 def csv_lines(header: list[str], rows: Iterable[list]) -> Iterator[bytes]:
+    """The file in blocks of about ``BLOCK_CHARS``: one write to the client per block, not
+    per row (millions of rows would be millions of socket writes)."""
     writer = csv.writer(_Line())
-    yield "\ufeff".encode() + writer.writerow(header).encode()
+    block = ["\ufeff", writer.writerow(header)]
+    size = 0
     for row in rows:
-        yield writer.writerow([safe_cell(value) for value in row]).encode()
+        line = writer.writerow([safe_cell(value) for value in row])
+        block.append(line)
+        size += len(line)
+        if size >= BLOCK_CHARS:
+            yield "".join(block).encode()
+            block, size = [], 0
+    yield "".join(block).encode()
 
 
 def csv_response(file_name: str, header: list[str], rows: Iterable[list]) -> StreamingHttpResponse:
@@ -93,11 +103,14 @@ def keyset(queryset: QuerySet, fields: list[str], size: int = 0) -> Iterator[lis
     """The rows of ``queryset`` (``id`` first in ``fields``) in chunks of ``size`` (default
     ``CHUNK_ROWS``), by id."""
     size = size or CHUNK_ROWS
+    queryset = queryset.order_by("id")
+    # A filter that joined another table may repeat a row: DISTINCT then. Not on one table,
+    # where it would only make PostgreSQL sort every chunk on all its columns.
+    if sum(1 for uses in queryset.query.alias_refcount.values() if uses) > 1:
+        queryset = queryset.distinct()
     last = 0
     while True:
-        chunk = list(
-            queryset.filter(id__gt=last).order_by("id").distinct().values_list(*fields)[:size]
-        )
+        chunk = list(queryset.filter(id__gt=last).values_list(*fields)[:size])
         if not chunk:
             return
         yield chunk

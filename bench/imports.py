@@ -1,11 +1,14 @@
-"""Import benchmark: a products file with opening stock in two warehouses, validated (the dry
-run) and applied, in process on PostgreSQL (its own database ``<BENCH_DB_PREFIX>_import``).
+"""Import benchmark: a products file with opening stock in two warehouses, or a sales history
+file, validated (the dry run) and applied, in process on PostgreSQL (its own database
+``<BENCH_DB_PREFIX>_import``).
 
 Prints JSON lines: the file's size, then for each phase its wall time, rows per second, the
 number of SQL statements, and the process's peak RSS after it (``ru_maxrss``: the high-water
-mark of the whole process, so the apply's figure includes the validation's).
+mark of the whole process, so the apply's figure includes the validation's). A sales import
+first imports ``--products`` products (untimed), which the sales then name.
 
     .venv/bin/python -m bench.imports --rows 100000
+    .venv/bin/python -m bench.imports --kind sales --rows 1000000
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import os
 import resource
 import subprocess
 import time
+from datetime import UTC, datetime, timedelta
 
 from bench.common import ROOT, VENV_BIN, database_url, emit, machine, server_env, setup_django
 from bench.notify import recreate
@@ -35,46 +39,37 @@ def products_file(rows: int) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=100_000)
-    args = parser.parse_args()
-    os.environ["DATABASE_POOL"] = "0"
-    db_url = database_url(NAME)
-    from bench.common import DATABASE_PREFIX
+def sales_file(rows: int, products: int) -> bytes:
+    """A year of history ending yesterday, spread over the products and both warehouses."""
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=366)
+    step = timedelta(days=365) / rows
+    lines = ["sku,warehouse,quantity,unit_price,sold_at"]
+    lines += [
+        f"BENCH-{n % products:07d},{'BACK' if n % 3 else 'MAIN'},{1 + n % 4},"
+        f"{n % 50}.{n % 100:02d},{(start + n * step).strftime('%Y-%m-%dT%H:%M:%SZ')}"
+        for n in range(rows)
+    ]
+    return ("\n".join(lines) + "\n").encode()
 
-    recreate(f"{DATABASE_PREFIX}_{NAME}")
-    subprocess.run(
-        [str(VENV_BIN / "python"), "manage.py", "migrate", "--noinput", "-v", "0"],
-        cwd=ROOT,
-        env={**server_env(db_url), "DATABASE_POOL": "0"},
-        check=True,
-    )
-    setup_django(db_url)
+
+def run_import(company_id: int, kind: str, content: bytes, rows: int, *, timed: bool = True):
+    """Upload, validate and apply one file; emit each phase's figures when ``timed``."""
     from django.db import connection
 
-    from stockflow.catalog import services as catalog
     from stockflow.dataio import services
-    from stockflow.tenancy.models import Company
-
-    emit(event="machine", **machine())
-    company = Company.objects.create(name="Import bench")
-    catalog.create_warehouse(company=company, name="Main", code="MAIN")
-    catalog.create_warehouse(company=company, name="Back", code="BACK")
-    content = products_file(args.rows)
-    emit(event="file", rows=args.rows, bytes=len(content), peak_rss_mb=round(peak_rss_mb(), 1))
 
     started = time.perf_counter()
     job, _ = services.create_job(
-        company_id=company.pk,
-        kind="products",
+        company_id=company_id,
+        kind=kind,
         content=content,
-        file_name="products.csv",
+        file_name=f"{kind}.csv",
         dry_run=True,
         actor=None,
     )
     upload_seconds = time.perf_counter() - started
-    emit(phase="upload", seconds=round(upload_seconds, 2), peak_rss_mb=round(peak_rss_mb(), 1))
+    if timed:
+        emit(phase="upload", seconds=round(upload_seconds, 2), peak_rss_mb=round(peak_rss_mb(), 1))
     for phase, run in (("validate", services.validate_job), ("apply", services.apply_job)):
         if phase == "apply":
             services.start_apply(job)
@@ -88,14 +83,58 @@ def main() -> None:
             started = time.perf_counter()
             job = run(job.pk)
             seconds = time.perf_counter() - started
-        emit(
-            phase=phase,
-            status=job.status,
-            seconds=round(seconds, 2),
-            rows_per_second=round(args.rows / seconds),
-            statements=statements[0],
-            peak_rss_mb=round(peak_rss_mb(), 1),
-        )
+        if timed:
+            emit(
+                phase=phase,
+                kind=kind,
+                status=job.status,
+                seconds=round(seconds, 2),
+                rows_per_second=round(rows / seconds),
+                statements=statements[0],
+                peak_rss_mb=round(peak_rss_mb(), 1),
+            )
+    if job.status != "applied":
+        raise SystemExit(f"the {kind} import ended {job.status}: {job.errors[:3]}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--kind", choices=["products", "sales"], default="products")
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--products", type=int, default=2_000, help="products the sales name")
+    args = parser.parse_args()
+    os.environ["DATABASE_POOL"] = "0"
+    db_url = database_url(NAME)
+    from bench.common import DATABASE_PREFIX
+
+    recreate(f"{DATABASE_PREFIX}_{NAME}")
+    subprocess.run(
+        [str(VENV_BIN / "python"), "manage.py", "migrate", "--noinput", "-v", "0"],
+        cwd=ROOT,
+        env={**server_env(db_url), "DATABASE_POOL": "0"},
+        check=True,
+    )
+    setup_django(db_url)
+    from stockflow.catalog import services as catalog
+    from stockflow.tenancy.models import Company
+
+    emit(event="machine", **machine())
+    company = Company.objects.create(name="Import bench")
+    catalog.create_warehouse(company=company, name="Main", code="MAIN")
+    catalog.create_warehouse(company=company, name="Back", code="BACK")
+    if args.kind == "sales":
+        run_import(company.pk, "products", products_file(args.products), args.products, timed=False)
+        content = sales_file(args.rows, args.products)
+    else:
+        content = products_file(args.rows)
+    emit(
+        event="file",
+        kind=args.kind,
+        rows=args.rows,
+        bytes=len(content),
+        peak_rss_mb=round(peak_rss_mb(), 1),
+    )
+    run_import(company.pk, args.kind, content, args.rows)
     subprocess.run(
         [str(VENV_BIN / "python"), "manage.py", "verify_stock"],
         cwd=ROOT,

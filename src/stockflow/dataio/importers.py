@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import cache
 
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -41,7 +42,7 @@ from stockflow.dataio.models import ImportKind
 from stockflow.inventory import catalog_stock, movements
 from stockflow.inventory.models import AdjustmentReason, StockLevel
 from stockflow.inventory.operations import check_can_hold_stock
-from stockflow.inventory.sales import record_sales_history
+from stockflow.inventory.sales import write_sales_history
 from stockflow.tenancy.models import Company, Role
 
 STOCK_PREFIX = "stock:"
@@ -73,6 +74,13 @@ class RowErrors(Exception):
 class Plan:
     outcome: str
     data: dict = field(default_factory=dict)
+
+
+@cache
+def _money_field(max_digits: int, decimal_places: int) -> MoneyField:
+    """One field per precision, shared by every cell: building it per cell was most of the
+    cost of checking a row."""
+    return MoneyField(max_digits, decimal_places)
 
 
 class Cells:
@@ -116,7 +124,7 @@ class Cells:
                 self.fail(column, "required", "This cell is required.")
             return None
         try:
-            return Decimal(MoneyField(max_digits, decimal_places).run_validation(value))
+            return Decimal(_money_field(max_digits, decimal_places).run_validation(value))
         except serializers.ValidationError as error:
             self.fail(column, "invalid_amount", " ".join(str(m) for m in error.detail))
             return None
@@ -600,7 +608,7 @@ class SaleImporter(Importer):
         self.pending.append(plan.data)
 
     def flush(self) -> None:
-        record_sales_history(company_id=self.company_id, sales=self.pending, actor=self.actor)
+        write_sales_history(company_id=self.company_id, sales=self.pending, actor=self.actor)
         self.pending = []
 
 

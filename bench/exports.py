@@ -3,7 +3,8 @@ GET /api/companies/{id}/exports/ledger through gunicorn (one sync worker, DEBUG 
 by one client to the end.
 
 Prints JSON lines: the rows and bytes received, the wall time, rows and MB per second, and
-the worker's resident memory (``VmRSS`` of /proc/<pid>/status) sampled every
+the CPU time of the worker and of the database (on a shared machine, rows per
+worker CPU second says more than the wall time), and the worker's resident memory (``VmRSS`` of /proc/<pid>/status) sampled every
 ``--sample-seconds`` during the export: before the request, its first and last samples, the
 lowest and highest, and ``growth_mb`` (highest − first sample: what the streaming keeps).
 Each sample is also printed (``--samples``).
@@ -22,7 +23,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from bench.common import cpu_busy_percent, database_url, emit, load_state, machine
-from bench.run import Gunicorn
+from bench.run import Gunicorn, database_backend_pids, process_cpu_seconds
 
 BLOCK_BYTES = 1 << 16
 
@@ -48,9 +49,11 @@ def main() -> None:
     with Gunicorn(database_url(args.size), workers=1, timeout=args.worker_timeout) as server:
         (worker,) = server.worker_pids()
         before = rss_mb(worker)
+        database = urlsplit(database_url(args.size)).path.lstrip("/")
         parts = urlsplit(server.base_url)
         connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=600)
         started = time.perf_counter()
+        worker_cpu = process_cpu_seconds([worker])
         connection.request("GET", path, headers={"Authorization": f"Bearer {state['token']}"})
         response = connection.getresponse()
         if response.status != 200:
@@ -67,6 +70,9 @@ def main() -> None:
                 next_sample = now + args.sample_seconds
         seconds = time.perf_counter() - started
         samples.append((round(seconds, 1), lines, rss_mb(worker)))
+        worker_cpu = process_cpu_seconds([worker]) - worker_cpu
+        # The backends' whole life: the worker's one connection, opened for this request.
+        database_cpu = process_cpu_seconds(database_backend_pids(database))
         connection.close()
         peak = server.peak_rss_mb()
     if args.samples:
@@ -82,6 +88,9 @@ def main() -> None:
         seconds=round(seconds, 1),
         rows_per_second=round(rows / seconds),
         megabytes_per_second=round(received / 1e6 / seconds, 1),
+        worker_cpu_seconds=round(worker_cpu, 1),
+        rows_per_worker_cpu_second=round(rows / worker_cpu) if worker_cpu else None,
+        database_cpu_seconds=round(database_cpu, 1),
         rss_before_mb=before,
         rss_first_sample_mb=values[0],
         rss_last_mb=values[-1],

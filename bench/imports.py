@@ -3,9 +3,9 @@ file, validated (the dry run) and applied, in process on PostgreSQL (its own dat
 ``<BENCH_DB_PREFIX>_import``).
 
 Prints JSON lines: the file's size, then for each phase its wall time, rows per second, the
-number of SQL statements, the CPU time of the process and of its database backend (on a shared machine, the wall time also
-counts the neighbours' work), and the process's peak RSS after it (``ru_maxrss``: the high-water
-mark of the whole process, so the apply's figure includes the validation's). A sales import
+number of SQL statements, the CPU time of the process and of its database backend (on a
+shared machine, the wall time also counts the neighbours' work), and the process's peak RSS
+during that phase alone (``VmHWM``, reset before each phase; Linux). A sales import
 first imports ``--products`` products (untimed), which the sales then name.
 
     .venv/bin/python -m bench.imports --rows 100000
@@ -17,10 +17,12 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import re
 import resource
 import subprocess
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from bench.common import ROOT, VENV_BIN, database_url, emit, machine, server_env, setup_django
 from bench.notify import recreate
@@ -30,7 +32,15 @@ NAME = "import"
 
 
 def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """The process's peak resident memory since the last ``reset_peak_rss`` (``VmHWM``)."""
+    status = Path("/proc/self/status").read_text()
+    return int(re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE).group(1)) / 1024
+
+
+def reset_peak_rss() -> None:
+    """Start ``peak_rss_mb`` again from the current RSS (Linux: 5 into clear_refs), so that
+    each phase's figure is its own, not the high-water mark of the phases before it."""
+    Path("/proc/self/clear_refs").write_text("5")
 
 
 def database_cpu_seconds() -> float:
@@ -78,6 +88,7 @@ def run_import(company_id: int, kind: str, content: bytes, rows: int, *, timed: 
 
     from stockflow.dataio import services
 
+    reset_peak_rss()
     started = time.perf_counter()
     job, _ = services.create_job(
         company_id=company_id,
@@ -93,6 +104,7 @@ def run_import(company_id: int, kind: str, content: bytes, rows: int, *, timed: 
     for phase, run in (("validate", services.validate_job), ("apply", services.apply_job)):
         if phase == "apply":
             services.start_apply(job)
+        reset_peak_rss()
         statements = [0]
 
         def count(execute, sql, params, many, context, statements=statements):

@@ -117,7 +117,9 @@ class Gunicorn:
         settings: str = "stockflow.settings",
         workers: int,
         redis_url: str = "",
+        timeout: int = 120,
     ) -> None:
+        self.timeout = timeout
         self.database = urlsplit(db_url).path.lstrip("/")
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
@@ -147,7 +149,7 @@ class Gunicorn:
             "sync",
             # A slow report must be measured, not killed by the default 30 s worker timeout.
             "--timeout",
-            "120",
+            str(self.timeout),
             "--log-level",
             "warning",
         ]

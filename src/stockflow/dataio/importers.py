@@ -44,7 +44,7 @@ from stockflow.dataio.models import ImportKind
 from stockflow.inventory import catalog_stock, movements
 from stockflow.inventory.models import StockLevel
 from stockflow.inventory.operations import check_can_hold_stock
-from stockflow.inventory.sales import record_sales_history
+from stockflow.inventory.sales import write_sales_history
 from stockflow.tenancy.models import Company, Role
 
 STOCK_PREFIX = "stock:"
@@ -92,6 +92,13 @@ class Plan:
 @cache
 def _money_field(max_digits: int, decimal_places: int) -> MoneyField:
     """The API's amount field, built once per shape (a file has a cell per row)."""
+    return MoneyField(max_digits, decimal_places)
+
+
+@cache
+def _money_field(max_digits: int, decimal_places: int) -> MoneyField:
+    """One field per precision, shared by every cell: building it per cell was most of the
+    cost of checking a row."""
     return MoneyField(max_digits, decimal_places)
 
 
@@ -659,7 +666,7 @@ class SaleImporter(Importer):
         self.pending.append(plan.data)
 
     def flush(self) -> None:
-        record_sales_history(company_id=self.company_id, sales=self.pending, actor=self.actor)
+        write_sales_history(company_id=self.company_id, sales=self.pending, actor=self.actor)
         self.pending = []
 
 

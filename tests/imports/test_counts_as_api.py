@@ -111,9 +111,9 @@ def state(shop, prefix: str) -> dict:
     }
 
 
-@pytest.mark.parametrize("copy_min_rows", [1, bulkinsert.COPY_MIN_ROWS])
-def test_a_stock_count_import_writes_what_the_api_writes(monkeypatch, copy_min_rows):
-    monkeypatch.setattr(bulkinsert, "COPY_MIN_ROWS", copy_min_rows)
+@pytest.mark.parametrize("arrays_min_rows", [1, bulkinsert.ARRAYS_MIN_ROWS])
+def test_a_stock_count_import_writes_what_the_api_writes(monkeypatch, arrays_min_rows):
+    monkeypatch.setattr(bulkinsert, "ARRAYS_MIN_ROWS", arrays_min_rows)
     imported, sent = prepared_shop("I-"), prepared_shop("A-")
 
     text = "sku,warehouse,counted_quantity\n" + "".join(

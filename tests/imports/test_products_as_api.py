@@ -3,7 +3,7 @@ same products and product types, stock levels (quantities and thresholds), ledge
 (modulo ids, timestamps and what they refer to) and stock events. The import writes a chunk
 in a few statements (``inventory.catalog_stock.create_products``, ``update_products``),
 the API one product per request; on PostgreSQL both statement forms of ``bulkinsert``
-(``COPY`` from the first row on, ``INSERT`` below its threshold) are compared."""
+(arrays from the first row on, ``INSERT`` below its threshold) are compared."""
 
 from __future__ import annotations
 
@@ -164,9 +164,9 @@ def event_data(event: StockEvent, prefix: str) -> tuple:
     return tuple(sorted(data.items()))
 
 
-@pytest.mark.parametrize("copy_min_rows", [1, bulkinsert.COPY_MIN_ROWS])
-def test_a_products_import_writes_what_the_api_writes(monkeypatch, copy_min_rows):
-    monkeypatch.setattr(bulkinsert, "COPY_MIN_ROWS", copy_min_rows)
+@pytest.mark.parametrize("arrays_min_rows", [1, bulkinsert.ARRAYS_MIN_ROWS])
+def test_a_products_import_writes_what_the_api_writes(monkeypatch, arrays_min_rows):
+    monkeypatch.setattr(bulkinsert, "ARRAYS_MIN_ROWS", arrays_min_rows)
     imported, sent = prepared_shop("I-"), prepared_shop("A-")
 
     job = applied(imported.tenant.admin, imported.company.pk, "products", ROWS.format(p="I-"))

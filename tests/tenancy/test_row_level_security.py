@@ -7,14 +7,16 @@ production sees."""
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+
 import pytest
+from django.apps import apps
 from django.db import DatabaseError, connection, transaction
 from django_tasks.base import Task
 
 from stockflow.catalog.models import Product
-from stockflow.dataio import tasks as dataio_tasks
 from stockflow.inventory.models import LedgerEntry, StockLevel
-from stockflow.notifications import tasks as notification_tasks
 from stockflow.tenancy import dbcontext
 from stockflow.tenancy.scoping import TenantScope
 from tests.factories import assert_error, make_product, make_warehouse, stocked_shop, tenant_models
@@ -22,7 +24,14 @@ from tests.factories import assert_error, make_product, make_warehouse, stocked_
 pytestmark = pytest.mark.postgres
 
 # The tasks about one company's object; every other task spans companies on purpose.
-TENANT_TASKS = {"validate_import", "apply_import", "deliver_webhook"}
+TENANT_TASKS = {
+    "validate_import",
+    "apply_import",
+    "deliver_webhook",
+    "send_order_to_supplier",
+    "send_invitation",
+    "send_password_reset",
+}
 
 # Tables with a company that are read before the company is known, or are a person's own
 # (tenancy/migrations/0003_row_level_security.py).
@@ -127,13 +136,15 @@ def test_maintenance_and_tenant_switch_roles_only_inside(tenant_a):
 
 
 def test_every_worker_task_declares_its_database_context():
-    tasks = [
-        value
-        for module in (dataio_tasks, notification_tasks)
-        for value in vars(module).values()
-        if isinstance(value, Task)
+    modules = [
+        importlib.import_module(f"{app.name}.tasks")
+        for app in apps.get_app_configs()
+        if app.name.startswith("stockflow.") and importlib.util.find_spec(f"{app.name}.tasks")
     ]
-    assert len(tasks) >= 7
+    tasks = [
+        value for module in modules for value in vars(module).values() if isinstance(value, Task)
+    ]
+    assert len(tasks) >= 10
     assert {task.name: getattr(task.func, "db_context", None) for task in tasks} == {
         task.name: ("tenant" if task.name in TENANT_TASKS else "maintenance") for task in tasks
     }

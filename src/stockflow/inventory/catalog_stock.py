@@ -25,7 +25,13 @@ from stockflow import locking
 from stockflow.api.errors import Conflict, ErrorCode
 from stockflow.bulkinsert import insert_rows
 from stockflow.catalog import selectors as catalog_selectors
-from stockflow.catalog.models import BundleComponent, Product, ProductType, Warehouse
+from stockflow.catalog.models import (
+    BundleComponent,
+    Product,
+    ProductType,
+    SkuRegistration,
+    Warehouse,
+)
 from stockflow.catalog.services import (
     apply_changes,
     conflict_on_integrity_error,
@@ -230,7 +236,7 @@ def create_products(
 
 
 def _first_sku_conflict(skus: list[str]) -> Conflict | None:
-    taken = set(Product.objects.filter(sku__in=skus).values_list("sku", flat=True))
+    taken = set(SkuRegistration.objects.filter(sku__in=skus).values_list("sku", flat=True))
     return next((sku_conflict(sku) for sku in skus if sku in taken), None)
 
 

@@ -1,10 +1,12 @@
 """The indexes the low-stock report reads, and only those on the write-heavy tables.
 
 * ``stock_level_low``: the partial index of the stock levels below their threshold.
-* ``sale_product_wh_sold``: the sales of one (product, warehouse) in a window.
+* ``sale_company_product_wh_sold``: the sales of one (product, warehouse) in a window, with
+  the company that row-level security checks.
 * Gone: the company-wide sale window index (alerts 0001, dropped by alerts 0002, which
-  reverses), the old (warehouse, sold_at, product) sale index, and the single-column
-  indexes of foreign keys that a composite index already starts with.
+  reverses), the old (warehouse, sold_at, product) and (product, warehouse, sold_at,
+  quantity) sale indexes, and the single-column indexes of foreign keys that a composite
+  index already starts with.
 """
 
 from __future__ import annotations
@@ -66,7 +68,8 @@ def test_stock_levels_keep_no_redundant_index(db):
 def test_sales_keep_only_the_indexes_something_reads(db):
     columns = {name: info["columns"] for name, info in indexes("inventory_sale").items()}
 
-    assert columns.pop("sale_product_wh_sold") == [
+    assert columns.pop("sale_company_product_wh_sold") == [
+        "company_id",
         "product_id",
         "warehouse_id",
         "sold_at",

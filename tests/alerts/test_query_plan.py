@@ -41,9 +41,9 @@ def test_candidates_come_from_the_partial_index(low_and_high: Shop):
 
     assert "stock_level_low" in plan, plan
     if connection.vendor == "postgresql":
-        assert "Index Only Scan using sale_product_wh_sold" in plan, plan
+        assert "Index Only Scan using sale_company_product_wh_sold" in plan, plan
     else:
-        assert "COVERING INDEX sale_product_wh_sold" in plan, plan
+        assert "COVERING INDEX sale_company_product_wh_sold" in plan, plan
 
 
 @pytest.mark.postgres

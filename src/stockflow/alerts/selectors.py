@@ -10,7 +10,8 @@ What the query decides (SPEC §3.2), candidates first:
   active, non-bundle products in active warehouses.
 * Demand, for each candidate only: units sold of the product in that warehouse in the
   window ``since < sold_at <= now`` (start exclusive, end inclusive; sales dated in the
-  future are not counted), one range of the index ``sale_product_wh_sold``. A sale of a
+  future are not counted), one range of the index ``sale_company_product_wh_sold``, read
+  from the index alone (row-level security's company condition included). A sale of a
   bundle counts as a sale of each of its components times the component quantity, nested
   bundles multiplied out: the company's bundles are expanded once to every component they
   contain, at any depth, with the multiplied quantity (the recursive CTE of
@@ -112,11 +113,12 @@ def _low_stock_sql(
     )
 
     def units_sold(product_id: str, warehouse_id: str) -> str:
-        # One range of sale_product_wh_sold, read from the index alone.
+        # One range of sale_company_product_wh_sold, read from the index alone.
         return f"""(
             SELECT CAST(COALESCE(SUM(s.quantity), 0) AS BIGINT)
             FROM {tables["sale"]} s
-            WHERE s.warehouse_id = {warehouse_id} AND s.product_id = {product_id}
+            WHERE s.company_id = %(company_id)s
+              AND s.warehouse_id = {warehouse_id} AND s.product_id = {product_id}
               AND s.sold_at > %(since)s AND s.sold_at <= %(now)s
         )"""
 

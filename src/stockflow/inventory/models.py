@@ -201,10 +201,11 @@ class Sale(models.Model):
         ]
         indexes = [
             # The low-stock report sums the recent sales of one (product, warehouse) per
-            # candidate: a range of this index, read from the index alone (quantity is in it).
+            # candidate: a range of this index, read from the index alone (quantity is in it,
+            # and the company, which row-level security's policy checks on every row).
             models.Index(
-                fields=["product", "warehouse", "sold_at", "quantity"],
-                name="sale_product_wh_sold",
+                fields=["company", "product", "warehouse", "sold_at", "quantity"],
+                name="sale_company_product_wh_sold",
             ),
             models.Index(fields=["company", "-id"], name="sale_company_id"),
         ]

@@ -14,8 +14,11 @@ the way a large, live table needs, and leave Django's state as plain as it can b
   ``NOT VALID`` (no scan under the lock), then ``VALIDATE``d (a scan that lets writes run).
   The model state keeps its single-column foreign keys; on SQLite nothing changes (the
   application's scoping keeps tenants apart there).
+* ``AddIndexConcurrently`` and ``RemoveIndexConcurrently``: Django's, on PostgreSQL (an
+  index that carries ``company_id``, so that the row-level security policy is checked from
+  the index, replaces one that does not); elsewhere a plain ``AddIndex`` / ``RemoveIndex``.
 
-Both need a migration with ``atomic = False`` (``CONCURRENTLY`` cannot run in a
+All need a migration with ``atomic = False`` (``CONCURRENTLY`` cannot run in a
 transaction), and each statement is idempotent, so a migration interrupted half-way can be
 run again.
 """
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from django.contrib.postgres import operations as postgres
 from django.db import migrations
 
 
@@ -164,3 +168,46 @@ def same_company_key_name(table: str, column: str) -> str:
 
 def same_company_target_name(table: str) -> str:
     return f"{table}_company_id_id_key"[:63]
+
+
+class AddIndexConcurrently(postgres.AddIndexConcurrently):
+    """``CREATE INDEX CONCURRENTLY`` on PostgreSQL, after dropping what an interrupted run
+    left of it (an invalid index of the same name); ``AddIndex`` elsewhere."""
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state) -> None:
+        if not _is_postgres(schema_editor):
+            migrations.AddIndex.database_forwards(
+                self, app_label, schema_editor, from_state, to_state
+            )
+            return
+        name = schema_editor.quote_name(self.index.name)
+        schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {name}", params=None)
+        super().database_forwards(app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state) -> None:
+        if not _is_postgres(schema_editor):
+            migrations.AddIndex.database_backwards(
+                self, app_label, schema_editor, from_state, to_state
+            )
+            return
+        super().database_backwards(app_label, schema_editor, from_state, to_state)
+
+
+class RemoveIndexConcurrently(postgres.RemoveIndexConcurrently):
+    """``DROP INDEX CONCURRENTLY IF EXISTS`` on PostgreSQL; ``RemoveIndex`` elsewhere."""
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state) -> None:
+        if not _is_postgres(schema_editor):
+            migrations.RemoveIndex.database_forwards(
+                self, app_label, schema_editor, from_state, to_state
+            )
+            return
+        super().database_forwards(app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state) -> None:
+        if not _is_postgres(schema_editor):
+            migrations.RemoveIndex.database_backwards(
+                self, app_label, schema_editor, from_state, to_state
+            )
+            return
+        super().database_backwards(app_label, schema_editor, from_state, to_state)

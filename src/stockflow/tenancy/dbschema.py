@@ -170,44 +170,39 @@ def same_company_target_name(table: str) -> str:
     return f"{table}_company_id_id_key"[:63]
 
 
-class AddIndexConcurrently(postgres.AddIndexConcurrently):
+class _PlainOffPostgres:
+    """Django's concurrent index operation on PostgreSQL; elsewhere (SQLite has no
+    ``CONCURRENTLY``) the ``plain`` operation it extends."""
+
+    plain: type[migrations.operations.base.Operation]
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state) -> None:
+        if _is_postgres(schema_editor):
+            super().database_forwards(app_label, schema_editor, from_state, to_state)
+        else:
+            self.plain.database_forwards(self, app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state) -> None:
+        if _is_postgres(schema_editor):
+            super().database_backwards(app_label, schema_editor, from_state, to_state)
+        else:
+            self.plain.database_backwards(self, app_label, schema_editor, from_state, to_state)
+
+
+class AddIndexConcurrently(_PlainOffPostgres, postgres.AddIndexConcurrently):
     """``CREATE INDEX CONCURRENTLY`` on PostgreSQL, after dropping what an interrupted run
     left of it (an invalid index of the same name); ``AddIndex`` elsewhere."""
 
+    plain = migrations.AddIndex
+
     def database_forwards(self, app_label, schema_editor, from_state, to_state) -> None:
-        if not _is_postgres(schema_editor):
-            migrations.AddIndex.database_forwards(
-                self, app_label, schema_editor, from_state, to_state
-            )
-            return
-        name = schema_editor.quote_name(self.index.name)
-        schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {name}", params=None)
+        if _is_postgres(schema_editor):
+            name = schema_editor.quote_name(self.index.name)
+            schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {name}", params=None)
         super().database_forwards(app_label, schema_editor, from_state, to_state)
 
-    def database_backwards(self, app_label, schema_editor, from_state, to_state) -> None:
-        if not _is_postgres(schema_editor):
-            migrations.AddIndex.database_backwards(
-                self, app_label, schema_editor, from_state, to_state
-            )
-            return
-        super().database_backwards(app_label, schema_editor, from_state, to_state)
 
-
-class RemoveIndexConcurrently(postgres.RemoveIndexConcurrently):
+class RemoveIndexConcurrently(_PlainOffPostgres, postgres.RemoveIndexConcurrently):
     """``DROP INDEX CONCURRENTLY IF EXISTS`` on PostgreSQL; ``RemoveIndex`` elsewhere."""
 
-    def database_forwards(self, app_label, schema_editor, from_state, to_state) -> None:
-        if not _is_postgres(schema_editor):
-            migrations.RemoveIndex.database_forwards(
-                self, app_label, schema_editor, from_state, to_state
-            )
-            return
-        super().database_forwards(app_label, schema_editor, from_state, to_state)
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state) -> None:
-        if not _is_postgres(schema_editor):
-            migrations.RemoveIndex.database_backwards(
-                self, app_label, schema_editor, from_state, to_state
-            )
-            return
-        super().database_backwards(app_label, schema_editor, from_state, to_state)
+    plain = migrations.RemoveIndex

@@ -10,6 +10,8 @@ from django.core.cache import cache
 from tests.factories import APIClient, Shop, Tenant, make_tenant, stocked_shop
 from tests.report import REPORT
 
+pytest_plugins = ["tests.statements.plugin"]
+
 
 def on_postgres() -> bool:
     from django.conf import settings

@@ -5,10 +5,11 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from stockflow.tenancy.keys import TenantModel
 from stockflow.tenancy.models import Company, Role
 
 
-class Invitation(models.Model):
+class Invitation(TenantModel):
     """An invitation to join a company with a role, sent by email as a one-time link.
 
     Only the SHA-256 of the link's token is stored (the token carries 256 bits of randomness,

@@ -124,10 +124,12 @@ def delete_product_type(product_type: ProductType) -> None:
     conflict = Conflict("This product type is used by products; change their type first.")
 
     def delete() -> None:
-        locked = locking.lock_for_update(ProductType, product_type.pk)
+        locked = locking.lock_for_update(
+            ProductType, product_type.pk, company_id=product_type.company_id
+        )
         if locked is None:
             raise NotFound()
-        if Product.objects.filter(product_type_id=locked.pk).exists():
+        if Product.objects.filter(company_id=locked.company_id, product_type_id=locked.pk).exists():
             raise conflict
         locked.delete()
 
@@ -159,7 +161,7 @@ def delete_supplier(supplier: Supplier) -> None:
     conflict = Conflict("The supplier was linked to a product meanwhile; try again.")
 
     def delete() -> None:
-        locked = locking.lock_for_update(Supplier, supplier.pk)
+        locked = locking.lock_for_update(Supplier, supplier.pk, company_id=supplier.company_id)
         if locked is None:
             raise NotFound()
         locked.delete()
@@ -181,9 +183,9 @@ def sku_conflict(sku: str, exclude_pk: int | None = None) -> Conflict | None:
 # --- product suppliers --------------------------------------------------------------------
 
 
-def _lock_product_supplier_links(product_id: int) -> None:
+def _lock_product_supplier_links(company_id: int, product_id: int) -> None:
     """Serialize changes to one product's supplier links (the primary flag) on its row."""
-    if locking.lock_for_update(Product, product_id, no_key=True) is None:
+    if locking.lock_for_update(Product, product_id, company_id=company_id, no_key=True) is None:
         raise NotFound()
 
 
@@ -213,13 +215,13 @@ def link_supplier(
     primary link in the same transaction (at most one primary per product)."""
     if supplier.company_id != product.company_id:
         raise ValidationError({"supplier_id": ["Must belong to the same company as the product."]})
-    _lock_product_supplier_links(product.pk)
-    if not locking.lock_for_share(Supplier, supplier.pk):
+    _lock_product_supplier_links(product.company_id, product.pk)
+    if not locking.lock_for_share(Supplier, supplier.pk, supplier.company_id):
         raise ValidationError({"supplier_id": [f"Not found: {supplier.pk}."]})
     if is_primary:
-        ProductSupplier.objects.filter(product_id=product.pk, is_primary=True).update(
-            is_primary=False
-        )
+        ProductSupplier.objects.filter(
+            company_id=product.company_id, product_id=product.pk, is_primary=True
+        ).update(is_primary=False)
     link = ProductSupplier(
         company_id=product.company_id,
         product=product,

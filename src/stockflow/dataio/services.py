@@ -219,7 +219,8 @@ def apply_job(job_id: int) -> ImportJob | None:
     done = 0
     try:
         with transaction.atomic():
-            job = locking.lock_for_update(ImportJob, job_id, no_key=True)
+            # The worker knows the job by id only (its task's argument).
+            job = locking.lock_for_update(ImportJob, job_id, company_id=None, no_key=True)
             if job is None or job.status != ImportStatus.APPLYING:
                 return None
             importer = importer_for(job)

@@ -104,7 +104,7 @@ def receive_stock(
             actor=actor,
         )
 
-    return run_locked(changes, write)
+    return run_locked(product.company_id, changes, write)
 
 
 def receive_stock_lines(
@@ -142,7 +142,7 @@ def receive_stock_lines(
         )
         return StockOperationResult(None, entries)
 
-    return run_locked(changes, write).ledger_entries
+    return run_locked(warehouse.company_id, changes, write).ledger_entries
 
 
 def adjust_stock(
@@ -198,11 +198,13 @@ def adjust_stock(
 
     if counted_quantity is None:
         changes = [LevelChange(key, change, LedgerReason.ADJUSTMENT)]
-        return run_locked(changes, partial(write, changes=changes), quantity_field="change")
+        return run_locked(
+            product.company_id, changes, partial(write, changes=changes), quantity_field="change"
+        )
     # A count sets the quantity to a value within bounds: it cannot be short.
     with transaction.atomic(savepoint=False):
-        levels = locking.lock_stock_levels([key])
-        refusal = add_missing_levels(levels, [key] if counted_quantity else [])
+        levels = locking.lock_stock_levels(product.company_id, [key])
+        refusal = add_missing_levels(product.company_id, levels, [key] if counted_quantity else [])
         if refusal is None:
             counted_change = counted_quantity - (levels[key].quantity if key in levels else 0)
             changes = (
@@ -252,7 +254,7 @@ def transfer_stock(
             actor=actor,
         )
 
-    return run_locked(changes, write)
+    return run_locked(product.company_id, changes, write)
 
 
 @transaction.atomic
@@ -271,7 +273,7 @@ def record_initial_stock(
     a lock on this level. The entry refers to the product, or to the import ``import_id``
     that created it."""
     now = timezone.now()
-    threshold = lock_effective_thresholds([product.pk]).get(product.pk)
+    threshold = lock_effective_thresholds(product.company_id, [product.pk]).get(product.pk)
     level = StockLevel.objects.create(
         company_id=product.company_id,
         product=product,

@@ -177,7 +177,9 @@ class PurchaseOrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Ten
             order.company_id,
             receive,
             prepare=levels.prepare_receipt_lines(
-                product_ids=list(product_ids), warehouse_id=order.warehouse_id
+                company_id=order.company_id,
+                product_ids=list(product_ids),
+                warehouse_id=order.warehouse_id,
             ),
         )
 

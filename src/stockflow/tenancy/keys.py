@@ -1,0 +1,142 @@
+"""Tenant tables, and the foreign key that keeps a join between two of them in one company.
+
+A *tenant table* is the table of a model with a ``company`` foreign key to ``Company``: its
+rows belong to one company, and every statement that reads or writes them names that company
+(``company_id = …``), every join of two of them equates their ``company_id``. The models
+listed in ``NOT_TENANT`` have such a key but are read by user, before any company is known;
+``tenant_tables`` is the one definition of the set (``tests/statements`` checks every
+statement against it).
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from django.apps import apps
+from django.db import models
+from django.db.models.fields.related_descriptors import (
+    ForwardManyToOneDescriptor,
+    ReverseManyToOneDescriptor,
+)
+
+COMPANY_FIELD = "company"
+
+#: models with a ``company`` key that are not tenant tables, and why
+NOT_TENANT = {
+    "tenancy.Membership": "links a user to companies: read by user, to learn the companies",
+    "web.UserPreference": "a user's setting (the company last chosen): read by user",
+}
+
+
+def is_tenant_model(model: type[models.Model]) -> bool:
+    if model._meta.label in NOT_TENANT or model._meta.proxy:
+        return False
+    try:
+        field = model._meta.get_field(COMPANY_FIELD)
+    except Exception:  # FieldDoesNotExist
+        return False
+    return field.is_relation and field.related_model._meta.label == "tenancy.Company"
+
+
+def tenant_tables() -> frozenset[str]:
+    return frozenset(m._meta.db_table for m in apps.get_models() if is_tenant_model(m))
+
+
+def _company_column(model: type[models.Model]):
+    return model._meta.get_field(COMPANY_FIELD)
+
+
+def _in_companies(querysets, instances):
+    """The prefetch ``querysets`` restricted to the companies of ``instances`` (those whose
+    company is loaded: reading a deferred one would cost a query per instance)."""
+    if not all("company_id" in instance.__dict__ for instance in instances):
+        return querysets
+    companies = sorted({instance.company_id for instance in instances})
+    return [qs.filter(company_id__in=companies) for qs in querysets]
+
+
+class _TenantForwardDescriptor(ForwardManyToOneDescriptor):
+    """``line.product`` loads the product of the line's company; a prefetch of the related
+    objects names the companies of the instances."""
+
+    def get_prefetch_querysets(self, instances, querysets=None):
+        if querysets is None:
+            querysets = [self.get_queryset()]
+        return super().get_prefetch_querysets(instances, _in_companies(querysets, instances))
+
+
+class _TenantReverseDescriptor(ReverseManyToOneDescriptor):
+    """``product.stock_levels`` reads the rows of the product's company."""
+
+    @cached_property
+    def related_manager_cls(self):
+        base = super().related_manager_cls
+
+        class TenantRelatedManager(base):
+            def __init__(self, instance):
+                super().__init__(instance)
+                company_id = instance.__dict__.get("company_id")
+                if company_id is not None:
+                    self.core_filters["company_id"] = company_id
+
+            def get_prefetch_querysets(self, instances, querysets=None):
+                if querysets is None:
+                    # the related model's queryset, without this manager's filters
+                    querysets = [super(base, self).get_queryset()]
+                querysets = _in_companies(querysets, instances)
+                return super().get_prefetch_querysets(instances, querysets)
+
+        return TenantRelatedManager
+
+
+class TenantForeignKey(models.ForeignKey):
+    """A foreign key between two tenant tables. Every join along it, both ways, also equates
+    the two rows' ``company_id`` (``get_extra_restriction``, the technique of
+    django-multitenant), and so does loading the related object (``product.warehouse``) or
+    the related rows (``warehouse.stock_levels``).
+
+    The database column and constraint are those of a plain ``ForeignKey`` (``deconstruct``
+    says so): this changes the SQL the ORM writes, not the schema."""
+
+    forward_related_accessor_class = _TenantForwardDescriptor
+    related_accessor_class = _TenantReverseDescriptor
+
+    def get_extra_restriction(self, alias, related_alias):
+        # ``alias`` is the related model's table in the join, ``related_alias`` this model's;
+        # None when the query trimmed that join away (nothing to equate then).
+        if alias is None or related_alias is None:
+            return None
+        own = _company_column(self.model)
+        other = _company_column(self.related_model)
+        return own.get_lookup("exact")(own.get_col(related_alias), other.get_col(alias))
+
+    def get_extra_descriptor_filter(self, instance):
+        company_id = instance.__dict__.get("company_id")
+        return {} if company_id is None else {"company_id": company_id}
+
+    def deconstruct(self):
+        name, _, args, kwargs = super().deconstruct()
+        return name, "django.db.models.ForeignKey", args, kwargs
+
+
+def _in_company(queryset, instance):
+    """``queryset`` restricted to ``instance``'s company, when its company is loaded."""
+    company_id = instance.__dict__.get("company_id")
+    return queryset if company_id is None else queryset.filter(company_id=company_id)
+
+
+class TenantModel(models.Model):
+    """Base of the tenant models: saving a row updates it by id *and* company
+    (``UPDATE … WHERE id = %s AND company_id = %s``), and so does reloading it."""
+
+    class Meta:
+        abstract = True
+
+    def _do_update(self, base_qs, using, pk_val, values, update_fields, forced_update):
+        base_qs = _in_company(base_qs, self)
+        return super()._do_update(base_qs, using, pk_val, values, update_fields, forced_update)
+
+    def refresh_from_db(self, using=None, fields=None, from_queryset=None):
+        if from_queryset is None:
+            from_queryset = type(self)._base_manager.db_manager(using, hints={"instance": self})
+        super().refresh_from_db(using, fields, _in_company(from_queryset, self))

@@ -86,7 +86,7 @@ def main() -> None:
 
         with connection.execute_wrapper(count):
             started = time.perf_counter()
-            job = run(job.pk)
+            job = run(job.company_id, job.pk)
             seconds = time.perf_counter() - started
         emit(
             phase=phase,

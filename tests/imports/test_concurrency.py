@@ -28,7 +28,7 @@ def test_two_runs_of_one_apply_write_it_once():
     shop = import_shop()
     stocked(shop, "ONCE-1", 5)
     job_id = valid_counts(shop, [("ONCE-1", "MAIN", 9)])
-    run_concurrently([lambda: services.apply_job(job_id)] * 2)
+    run_concurrently([lambda: services.apply_job(shop.company.pk, job_id)] * 2)
     assert ImportJob.objects.get(pk=job_id).status == ImportStatus.APPLIED
     assert StockMovement.objects.filter(company=shop.company).count() == 1
     verify_stock()
@@ -50,7 +50,9 @@ def test_counts_and_transfers_in_opposite_orders_do_not_deadlock():
                     product=product, from_warehouse=shop.main, to_warehouse=shop.back, quantity=1
                 )
 
-    run_concurrently([lambda: services.apply_job(job_id), transfers, transfers, transfers])
+    run_concurrently(
+        [lambda: services.apply_job(shop.company.pk, job_id), transfers, transfers, transfers]
+    )
     assert ImportJob.objects.get(pk=job_id).status == ImportStatus.APPLIED
     assert StockLevel.objects.filter(company=shop.company).count() == 60
     verify_stock()

@@ -30,19 +30,23 @@ from tests.statements.allowed import allowed_reason
 from tests.statements.checker import Checker, Finding, normalize
 
 SOURCE = str(Path(__file__).resolve().parents[2] / "src" / "stockflow") + os.sep
+ADMIN = "django/contrib/admin"
 MODE = os.environ.get("STOCKFLOW_STATEMENT_AUDIT", "enforce")
 REPORT_FILE = os.environ.get("STOCKFLOW_STATEMENT_AUDIT_FILE")
 
 
 def call_site() -> str | None:
-    """``path/in/stockflow.py:function:line`` of the innermost frame of ``src/stockflow/``."""
-    frame = sys._getframe(2)
+    """``path/in/stockflow.py:function:line`` of the innermost frame of ``src/stockflow/``;
+    ``django/contrib/admin:view:0`` for a statement of Django's admin pages."""
+    frame, site = sys._getframe(2), None
     while frame is not None:
         filename = frame.f_code.co_filename
-        if filename.startswith(SOURCE) and "/migrations/" not in filename:
-            return f"{filename[len(SOURCE) :]}:{frame.f_code.co_name}:{frame.f_lineno}"
+        if ADMIN in filename:
+            return f"{ADMIN}:{frame.f_code.co_name}:0"
+        if site is None and filename.startswith(SOURCE) and "/migrations/" not in filename:
+            site = f"{filename[len(SOURCE) :]}:{frame.f_code.co_name}:{frame.f_lineno}"
         frame = frame.f_back
-    return None
+    return site
 
 
 @dataclass

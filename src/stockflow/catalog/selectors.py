@@ -45,10 +45,10 @@ def skus_by_id(company_id: int, product_ids: Sequence[int]) -> dict[int, str]:
     )
 
 
-def bundles_using(product_id: int) -> list[str]:
-    """SKUs of the bundles that have the product as a direct component."""
+def bundles_using(company_id: int, product_id: int) -> list[str]:
+    """SKUs of the company's bundles that have the product as a direct component."""
     return list(
-        Product.objects.filter(components__component_id=product_id)
+        Product.objects.filter(company_id=company_id, components__component_id=product_id)
         .order_by("sku")
         .values_list("sku", flat=True)
     )

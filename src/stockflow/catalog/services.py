@@ -189,8 +189,12 @@ def _lock_product_supplier_links(company_id: int, product_id: int) -> None:
         raise NotFound()
 
 
-def _supplier_link_conflict(product_id: int, supplier_id: int, exclude_pk: int | None = None):
-    links = ProductSupplier.objects.filter(product_id=product_id).exclude(pk=exclude_pk)
+def _supplier_link_conflict(
+    company_id: int, product_id: int, supplier_id: int, exclude_pk: int | None = None
+):
+    links = ProductSupplier.objects.filter(company_id=company_id, product_id=product_id).exclude(
+        pk=exclude_pk
+    )
     if links.filter(supplier_id=supplier_id).exists():
         return Conflict("This supplier is already linked to the product.", field="supplier_id")
     if links.filter(is_primary=True).exists():
@@ -231,22 +235,26 @@ def link_supplier(
         lead_time_days=lead_time_days,
         is_primary=is_primary,
     )
-    with conflict_on_integrity_error(lambda: _supplier_link_conflict(product.pk, supplier.pk)):
+    with conflict_on_integrity_error(
+        lambda: _supplier_link_conflict(product.company_id, product.pk, supplier.pk)
+    ):
         link.save(force_insert=True)
     return link
 
 
 @transaction.atomic
 def update_supplier_link(link: ProductSupplier, **changes) -> ProductSupplier:
-    _lock_product_supplier_links(link.product_id)
+    _lock_product_supplier_links(link.company_id, link.product_id)
     if changes.get("is_primary"):
-        ProductSupplier.objects.filter(product_id=link.product_id, is_primary=True).exclude(
-            pk=link.pk
-        ).update(is_primary=False)
+        ProductSupplier.objects.filter(
+            company_id=link.company_id, product_id=link.product_id, is_primary=True
+        ).exclude(pk=link.pk).update(is_primary=False)
     fields = apply_changes(link, changes)
     if fields:
         with conflict_on_integrity_error(
-            lambda: _supplier_link_conflict(link.product_id, link.supplier_id, link.pk)
+            lambda: _supplier_link_conflict(
+                link.company_id, link.product_id, link.supplier_id, link.pk
+            )
         ):
             link.save(update_fields=fields)
     return link
@@ -254,4 +262,4 @@ def update_supplier_link(link: ProductSupplier, **changes) -> ProductSupplier:
 
 @transaction.atomic
 def unlink_supplier(link: ProductSupplier) -> None:
-    ProductSupplier.objects.filter(pk=link.pk).delete()
+    ProductSupplier.objects.filter(company_id=link.company_id, pk=link.pk).delete()

@@ -9,12 +9,12 @@ from stockflow.dataio import services
 
 
 @task()
-def validate_import(job_id: int) -> str | None:
-    job = services.validate_job(job_id)
+def validate_import(company_id: int, job_id: int) -> str | None:
+    job = services.validate_job(company_id, job_id)
     return job.status if job else None
 
 
 @task()
-def apply_import(job_id: int) -> str | None:
-    job = services.apply_job(job_id)
+def apply_import(company_id: int, job_id: int) -> str | None:
+    job = services.apply_job(company_id, job_id)
     return job.status if job else None

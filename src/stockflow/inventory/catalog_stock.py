@@ -68,7 +68,7 @@ def _delete_with_empty_levels(
         locked = locking.lock_for_update(type(row), row.pk, company_id=row.company_id)
         if locked is None:
             raise NotFound()
-        if has_history(locked.pk) or _has_stock(row.company_id, **levels_of):
+        if has_history(locked.company_id, locked.pk) or _has_stock(row.company_id, **levels_of):
             raise conflict
         if check is not None:
             check(locked)
@@ -175,8 +175,8 @@ def create_product(
     return product
 
 
-def _refuse_if_in_bundles(product_id: int, advice: str) -> None:
-    used_in = catalog_selectors.bundles_using(product_id)
+def _refuse_if_in_bundles(company_id: int, product_id: int, advice: str) -> None:
+    used_in = catalog_selectors.bundles_using(company_id, product_id)
     if used_in:
         raise Conflict(
             f"This product is a component of {', '.join(used_in)}; {advice}", bundles=used_in
@@ -187,21 +187,23 @@ def _change_bundle_flag(locked: Product, becomes: bool) -> None:
     """Check that the locked product may become a bundle (``becomes``) or stop being one,
     and drop its (empty) stock levels when it becomes one."""
     if becomes:
-        if selectors.product_has_history(locked.pk) or _has_stock(
+        if selectors.product_has_history(locked.company_id, locked.pk) or _has_stock(
             locked.company_id, product_id=locked.pk
         ):
             raise Conflict(
                 "This product has stock history; it cannot become a bundle.",
                 code=ErrorCode.HAS_HISTORY,
             )
-        _refuse_if_in_bundles(locked.pk, "remove it from them before turning it into a bundle.")
+        _refuse_if_in_bundles(
+            locked.company_id, locked.pk, "remove it from them before turning it into a bundle."
+        )
         StockLevel.objects.filter(company_id=locked.company_id, product_id=locked.pk).delete()
         return
     if BundleComponent.objects.filter(company_id=locked.company_id, bundle_id=locked.pk).exists():
         raise ValidationError(
             {"is_bundle": ["Remove the bundle's components before it stops being one."]}
         )
-    if selectors.product_has_history(locked.pk):
+    if selectors.product_has_history(locked.company_id, locked.pk):
         raise Conflict(
             "This bundle has been sold; it cannot stop being a bundle.",
             code=ErrorCode.HAS_HISTORY,
@@ -257,5 +259,7 @@ def delete_product(product: Product) -> None:
         product,
         kind="product",
         has_history=selectors.product_has_history,
-        check=lambda locked: _refuse_if_in_bundles(locked.pk, "remove it from them first."),
+        check=lambda locked: _refuse_if_in_bundles(
+            locked.company_id, locked.pk, "remove it from them first."
+        ),
     )

@@ -6,7 +6,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from stockflow.catalog.models import PRICE_DECIMAL_PLACES, PRICE_MAX_DIGITS, Product, Warehouse
-from stockflow.tenancy.keys import TenantForeignKey, TenantModel
+from stockflow.tenancy.keys import TenantForeignKey, TenantModel, TenantQuerySet
 from stockflow.tenancy.models import Company
 
 
@@ -89,7 +89,7 @@ class AppendOnlyError(RuntimeError):
     pass
 
 
-class AppendOnlyQuerySet(models.QuerySet):
+class AppendOnlyQuerySet(TenantQuerySet):
     """Refuses updates and deletes of the rows of an append-only table (``rows`` names them)."""
 
     rows = "Rows"

@@ -212,7 +212,7 @@ def apply_changes(
             )
         )
     changed = {change.key: levels[change.key] for change in changes}.values()
-    StockLevel.objects.bulk_update(
+    StockLevel.objects.filter(company_id=company_id).bulk_update(
         [StockLevel(id=level.id, quantity=level.quantity, updated_at=now) for level in changed],
         ["quantity", "updated_at"],
     )

@@ -196,6 +196,8 @@ def _sell_plain_level(
     """The fast path of ``sell``: the sale recorded in three statements, or ``None`` having
     written nothing."""
     check_quantity(quantity)
+    if not scope.company_ids(role):
+        return None  # no company to sell in: the complete path answers
     now = timezone.now()
     db = connections[DEFAULT_DB_ALIAS]
     guard = _plain_level_guard(db, scope, role)

@@ -102,9 +102,9 @@ def product_stock(product: Product) -> dict:
         }
         level_ids: dict[int, int] = {}
     else:
-        levels = StockLevel.objects.filter(product_id=product.id).values_list(
-            "warehouse_id", "id", "quantity"
-        )
+        levels = StockLevel.objects.filter(
+            company_id=product.company_id, product_id=product.id
+        ).values_list("warehouse_id", "id", "quantity")
         quantities = {wh: qty for wh, _, qty in levels}
         level_ids = {wh: level_id for wh, level_id, _ in levels}
     rows = [
@@ -196,22 +196,27 @@ def products_for_display(queryset: QuerySet[Product]) -> QuerySet[Product]:
     )
 
 
-def product_has_history(product_id: int) -> bool:
-    """Whether stock of the product ever moved or it was ever sold."""
+def product_has_history(company_id: int, product_id: int) -> bool:
+    """Whether stock of the company's product ever moved or it was ever sold."""
+    rows = {"company_id": company_id, "product_id": product_id}
     return (
-        LedgerEntry.objects.filter(product_id=product_id).exists()
-        or Sale.objects.filter(product_id=product_id).exists()
-        or StockMovement.objects.filter(product_id=product_id).exists()
+        LedgerEntry.objects.filter(**rows).exists()
+        or Sale.objects.filter(**rows).exists()
+        or StockMovement.objects.filter(**rows).exists()
     )
 
 
-def warehouse_has_history(warehouse_id: int) -> bool:
-    """Whether stock ever moved in or out of the warehouse or a sale was recorded there."""
+def warehouse_has_history(company_id: int, warehouse_id: int) -> bool:
+    """Whether stock ever moved in or out of the company's warehouse or a sale was recorded
+    there."""
+    rows = {"company_id": company_id, "warehouse_id": warehouse_id}
     return (
-        LedgerEntry.objects.filter(warehouse_id=warehouse_id).exists()
-        or Sale.objects.filter(warehouse_id=warehouse_id).exists()
-        or StockMovement.objects.filter(warehouse_id=warehouse_id).exists()
-        or StockMovement.objects.filter(to_warehouse_id=warehouse_id).exists()
+        LedgerEntry.objects.filter(**rows).exists()
+        or Sale.objects.filter(**rows).exists()
+        or StockMovement.objects.filter(**rows).exists()
+        or StockMovement.objects.filter(
+            company_id=company_id, to_warehouse_id=warehouse_id
+        ).exists()
     )
 
 

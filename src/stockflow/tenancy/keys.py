@@ -13,7 +13,8 @@ from __future__ import annotations
 from functools import cached_property
 
 from django.apps import apps
-from django.db import models
+from django.db import models, router
+from django.db.models.deletion import Collector
 from django.db.models.fields.related_descriptors import (
     ForwardManyToOneDescriptor,
     ReverseManyToOneDescriptor,
@@ -125,12 +126,82 @@ def _in_company(queryset, instance):
     return queryset if company_id is None else queryset.filter(company_id=company_id)
 
 
+class TenantCollector(Collector):
+    """Django's deletion collector, by company: the rows that reference a tenant row are
+    looked for in its company, and the collected tenant rows are deleted by id *and*
+    company (``DELETE … WHERE company_id IN (…) AND id IN (…)``), in the collector's
+    dependency order, before the rows of other tables (which tenant rows may reference,
+    never the other way round)."""
+
+    def related_objects(self, related_model, related_fields, objs):
+        rows = super().related_objects(related_model, related_fields, objs)
+        return _in_companies([rows], objs)[0] if is_tenant_model(related_model) else rows
+
+    def delete(self):
+        self.sort()
+        moved = []
+        for model, instances in list(self.data.items()):
+            loaded = all("company_id" in instance.__dict__ for instance in instances)
+            if is_tenant_model(model) and loaded and not self._has_signal_listeners(model):
+                rows = model._base_manager.using(self.using).filter(
+                    company_id__in=sorted({instance.company_id for instance in instances}),
+                    pk__in=[instance.pk for instance in instances],
+                )
+                self.fast_deletes.append(rows)
+                moved += [(model, instance) for instance in self.data.pop(model)]
+        result = super().delete()
+        for model, instance in moved:
+            setattr(instance, model._meta.pk.attname, None)
+        return result
+
+
+class TenantQuerySet(models.QuerySet):
+    """The queryset of the tenant models: ``delete`` goes through ``TenantCollector``, and
+    ``bulk_update`` names the companies of the rows it updates."""
+
+    def delete(self):
+        if self.query.is_sliced or self.query.distinct_fields or self._fields is not None:
+            return super().delete()  # Django's refusal
+        rows = self._chain()
+        rows._for_write = True
+        rows.query.select_for_update = False
+        rows.query.select_related = False
+        rows.query.clear_ordering(force=True)
+        collector = TenantCollector(using=rows.db, origin=self)
+        collector.collect(rows)
+        self._result_cache = None
+        return collector.delete()
+
+    delete.alters_data = True
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        """Django's ``bulk_update`` (``UPDATE … WHERE id IN (…)``), in the companies of
+        ``objs`` when they are loaded."""
+        objs = list(objs)
+        rows = _in_companies([self], objs)[0]
+        return super(TenantQuerySet, rows).bulk_update(objs, fields, batch_size)
+
+
 class TenantModel(models.Model):
     """Base of the tenant models: saving a row updates it by id *and* company
-    (``UPDATE … WHERE id = %s AND company_id = %s``), and so does reloading it."""
+    (``UPDATE … WHERE id = %s AND company_id = %s``), and so does reloading it; deleting it
+    deletes it, and what cascades, by company (``TenantCollector``)."""
+
+    objects = TenantQuerySet.as_manager()
 
     class Meta:
         abstract = True
+
+    def delete(self, using=None, keep_parents=False):
+        if not self._is_pk_set():
+            return super().delete(using, keep_parents)  # Django's refusal
+        collector = TenantCollector(
+            using=using or router.db_for_write(type(self), instance=self), origin=self
+        )
+        collector.collect([self], keep_parents=keep_parents)
+        return collector.delete()
+
+    delete.alters_data = True
 
     def _do_update(self, base_qs, using, pk_val, values, update_fields, forced_update):
         base_qs = _in_company(base_qs, self)

@@ -49,9 +49,6 @@ PENDING: dict[str, str] = {
         "the recent sales of a candidate are summed from the index sale_product_wh_sold"
         " alone; a company_id predicate needs company_id in that index (a migration)"
     ),
-    "notifications/services.py:_claim_attempt": (
-        "the delivery task carries the delivery id only, not its company"
-    ),
 }
 
 

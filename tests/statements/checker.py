@@ -13,7 +13,8 @@ A relation of the level is *scoped* when its company node is, through these equa
 with a given company, with the company of a relation of an enclosing level (a correlated
 subquery: the outer relation is checked at its own level), or with the company of a derived
 relation (a CTE or a subquery in FROM, whose own rows are checked where they are read).
-Only conjuncts count: a condition under OR or NOT restricts nothing for sure.
+Only conjuncts count, and an OR whose every branch gives a relation's company: a condition
+under NOT, or in some branches of an OR only, restricts nothing for sure.
 
 The verdicts, ``Finding``s: a tenant table not scoped (``unscoped``; ``by_id`` tells whether
 some other condition names its columns, e.g. its id or a foreign key, or none does), two
@@ -345,3 +346,19 @@ class Checker:
             left = self._company_of(level, node.testexpr)
             if left is not None:
                 classes.union(left, _anchor("value", node))
+        elif isinstance(node, ast.BoolExpr) and node.boolop == BoolExprType.OR_EXPR:
+            # A relation whose company every branch gives has its company given.
+            given = None
+            for branch in node.args:
+                names = self._given_by(level, _conjuncts(branch))
+                given = names if given is None else given & names
+            for name in sorted(given or ()):
+                classes.union(name, _anchor("value", node))
+
+    def _given_by(self, level: _Level, conjuncts: list) -> set[str]:
+        """The relations of the level whose company ``conjuncts`` give."""
+        classes = _Classes()
+        for conjunct in conjuncts:
+            self._read_conjunct(level, conjunct, classes, set())
+        known = {classes.find(node) for node in list(classes.parent) if isinstance(node, tuple)}
+        return {name for name in level.relations if classes.find(name) in known}

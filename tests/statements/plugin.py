@@ -9,6 +9,9 @@ statement is parsed and checked by ``tests.statements.checker`` against the tena
 the statement and its call site, unless the call site is listed in
 ``tests.statements.allowed`` (whole-table maintenance, and the call sites not fixed yet).
 
+A frame of ``stockflow.tenancy.keys`` (the ORM's company predicates) is no call site: the
+statement is its caller's.
+
 ``STOCKFLOW_STATEMENT_AUDIT=report`` fails nothing; either way, with
 ``STOCKFLOW_STATEMENT_AUDIT_FILE=path`` the distinct statements (normalized), their call
 sites and findings are written to that JSON file (one per xdist worker: ``path.<worker>``),
@@ -31,6 +34,8 @@ from tests.statements.checker import Checker, Finding, normalize
 
 SOURCE = str(Path(__file__).resolve().parents[2] / "src" / "stockflow") + os.sep
 ADMIN = "django/contrib/admin"
+#: not call sites: the migrations, and the ORM mechanism that adds the company
+MECHANISM = (f"{os.sep}migrations{os.sep}", f"{os.sep}tenancy{os.sep}keys.py")
 MODE = os.environ.get("STOCKFLOW_STATEMENT_AUDIT", "enforce")
 REPORT_FILE = os.environ.get("STOCKFLOW_STATEMENT_AUDIT_FILE")
 
@@ -43,7 +48,8 @@ def call_site() -> str | None:
         filename = frame.f_code.co_filename
         if ADMIN in filename:
             return f"{ADMIN}:{frame.f_code.co_name}:0"
-        if site is None and filename.startswith(SOURCE) and "/migrations/" not in filename:
+        mechanism = any(part in filename for part in MECHANISM)
+        if site is None and filename.startswith(SOURCE) and not mechanism:
             site = f"{filename[len(SOURCE) :]}:{frame.f_code.co_name}:{frame.f_lineno}"
         frame = frame.f_back
     return site

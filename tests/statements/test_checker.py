@@ -32,6 +32,8 @@ checker = Checker({"product", "level", "warehouse", "component"})
         "WITH RECURSIVE walk(id) AS (SELECT c.component_id FROM component c WHERE c.company_id = %s UNION ALL SELECT c.component_id FROM walk JOIN component c ON c.bundle_id = walk.id AND c.company_id = %s) SELECT * FROM walk",
         # a derived table's company is checked where it is read
         "SELECT * FROM (SELECT company_id, id FROM product WHERE company_id = %s) x JOIN level s ON s.product_id = x.id AND s.company_id = x.company_id",
+        # every branch of an OR gives the company
+        "SELECT * FROM level WHERE (company_id IN (%s) AND warehouse_id = %s) OR (company_id IN (%s) AND to_warehouse_id = %s)",
         "SELECT 1",
         "SAVEPOINT s1",
         "SELECT * FROM auth_user WHERE id = %s",

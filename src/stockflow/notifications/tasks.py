@@ -13,8 +13,8 @@ from stockflow.notifications import emails, services
 
 
 @task()
-def deliver_webhook(delivery_id: int) -> str | None:
-    return services.attempt_delivery(delivery_id)
+def deliver_webhook(company_id: int, delivery_id: int) -> str | None:
+    return services.attempt_delivery(company_id, delivery_id)
 
 
 @task()

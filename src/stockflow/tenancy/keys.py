@@ -48,12 +48,13 @@ def _company_column(model: type[models.Model]):
 
 
 def _in_companies(querysets, instances):
-    """The prefetch ``querysets`` restricted to the companies of ``instances`` (those whose
-    company is loaded: reading a deferred one would cost a query per instance)."""
-    if not all("company_id" in instance.__dict__ for instance in instances):
+    """``querysets`` restricted to the companies of ``instances``, when every instance's
+    company is known (reading a deferred one would cost a query per instance; a row built
+    by id only has none)."""
+    companies = {instance.__dict__.get("company_id") for instance in instances}
+    if None in companies:
         return querysets
-    companies = sorted({instance.company_id for instance in instances})
-    return [qs.filter(company_id__in=companies) for qs in querysets]
+    return [qs.filter(company_id__in=sorted(companies)) for qs in querysets]
 
 
 class _TenantForwardDescriptor(ForwardManyToOneDescriptor):
@@ -141,11 +142,14 @@ class TenantCollector(Collector):
         self.sort()
         moved = []
         for model, instances in list(self.data.items()):
-            loaded = all("company_id" in instance.__dict__ for instance in instances)
-            if is_tenant_model(model) and loaded and not self._has_signal_listeners(model):
+            companies = {instance.__dict__.get("company_id") for instance in instances}
+            if (
+                is_tenant_model(model)
+                and None not in companies
+                and not self._has_signal_listeners(model)
+            ):
                 rows = model._base_manager.using(self.using).filter(
-                    company_id__in=sorted({instance.company_id for instance in instances}),
-                    pk__in=[instance.pk for instance in instances],
+                    company_id__in=sorted(companies), pk__in=[i.pk for i in instances]
                 )
                 self.fast_deletes.append(rows)
                 moved += [(model, instance) for instance in self.data.pop(model)]

@@ -13,6 +13,7 @@ from __future__ import annotations
 from functools import cached_property
 
 from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models, router
 from django.db.models.deletion import Collector
 from django.db.models.fields.related_descriptors import (
@@ -34,7 +35,7 @@ def is_tenant_model(model: type[models.Model]) -> bool:
         return False
     try:
         field = model._meta.get_field(COMPANY_FIELD)
-    except Exception:  # FieldDoesNotExist
+    except FieldDoesNotExist:
         return False
     return field.is_relation and field.related_model._meta.label == "tenancy.Company"
 
@@ -49,8 +50,8 @@ def _company_column(model: type[models.Model]):
 
 def _in_companies(querysets, instances):
     """``querysets`` restricted to the companies of ``instances``, when every instance's
-    company is known (reading a deferred one would cost a query per instance; a row built
-    by id only has none)."""
+    company is known (not when one is deferred: reading it would cost a query per instance;
+    nor for a row built by id only, or a row of a table without company)."""
     companies = {instance.__dict__.get("company_id") for instance in instances}
     if None in companies:
         return querysets

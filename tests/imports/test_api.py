@@ -66,7 +66,8 @@ def test_progress_is_saved_every_five_percent(shop, monkeypatch):
 
     def advance(self, rows_done):
         original(self, rows_done)
-        saved.append(ImportJob.objects.get(pk=self.job.pk).rows_done)
+        job = ImportJob.objects.get(company_id=self.job.company_id, pk=self.job.pk)
+        saved.append(job.rows_done)
 
     monkeypatch.setattr(services, "CHUNK_ROWS", 10)
     monkeypatch.setattr(services._Progress, "advance", advance)

@@ -137,7 +137,12 @@ class TenantCollector(Collector):
 
     def related_objects(self, related_model, related_fields, objs):
         rows = super().related_objects(related_model, related_fields, objs)
-        return _in_companies([rows], objs)[0] if is_tenant_model(related_model) else rows
+        if not is_tenant_model(related_model):
+            return rows
+        # A tenant queryset: the collector's ``only`` keeps the company of the rows it
+        # collects, for the rows that cascade from them and for their own delete.
+        rows = TenantQuerySet(related_model, query=rows.query, using=rows._db)
+        return _in_companies([rows], objs)[0]
 
     def delete(self):
         self.sort()
@@ -161,8 +166,14 @@ class TenantCollector(Collector):
 
 
 class TenantQuerySet(models.QuerySet):
-    """The queryset of the tenant models: ``delete`` goes through ``TenantCollector``, and
-    ``bulk_update`` names the companies of the rows it updates."""
+    """The queryset of the tenant models: ``delete`` goes through ``TenantCollector``,
+    ``bulk_update`` names the companies of the rows it updates, and ``only`` loads the
+    company too (what the related rows of a row are read by)."""
+
+    def only(self, *fields):
+        if fields and "company_id" not in fields and COMPANY_FIELD not in fields:
+            fields = (*fields, "company_id")
+        return super().only(*fields)
 
     def delete(self):
         if self.query.is_sliced or self.query.distinct_fields or self._fields is not None:

@@ -8,6 +8,7 @@ import pytest
 from django.core.cache import cache
 
 from tests.factories import APIClient, Shop, Tenant, make_tenant, stocked_shop
+from tests.mailserver import smtp_server
 from tests.report import REPORT
 
 pytest_plugins = ["tests.statements.plugin"]
@@ -61,6 +62,25 @@ def _clear_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def smtp(settings):
+    """A real SMTP server on 127.0.0.1 that Django sends to; yields its inbox."""
+    with smtp_server(settings) as inbox:
+        yield inbox
+
+
+@pytest.fixture
+def account_emails_at_once(settings, monkeypatch):
+    """The account emails' tasks enqueued at once (a test's transaction never commits) and
+    run as they are enqueued (Django's immediate task backend): ``mail.outbox`` has the email
+    when the request returns. tests/accounts/test_account_emails.py proves the real way:
+    commit, queue, worker, SMTP."""
+    from stockflow.accounts import emails
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    monkeypatch.setattr(emails, "on_commit", lambda callback: callback())
 
 
 @pytest.fixture

@@ -30,10 +30,16 @@ its lines in one statement (3), then the links (6): two receipts of the same ord
 after the other, and the second sees what the first received.
 
 The apply of an import (``dataio``) locks its job row first (``lock_for_update``: one apply
-at a time per job), then, for a stock count file, every level of the products it names
-(``lock_stock_levels_of_products``, in id order, in chunks), before any other lock: its later
-rows lock those levels again without waiting, so a file of many rows, in any order, takes
-its level locks in the one order above.
+at a time per job), then, for a products file, the company's product imports
+(``serialize_product_imports``: one such apply at a time per company), then, for a products
+or stock count file, every level of the products it names (``lock_stock_levels_of_products``,
+in id order, in chunks), before any other lock: its later rows lock those levels again
+without waiting, so a file of many rows, in any order, takes its level locks in the one
+order above. Each chunk of a products file then locks the products it updates
+(``lock_rows``, step 4) and holds the warehouses and product types it references
+(``lock_rows_for_share``, step 5). Two product imports of one company would otherwise wait
+on each other through the unique indexes of the SKUs and type names they both create, which
+no row lock orders: hence their serialization, taken before any row lock.
 
 Stock levels come before products and warehouses because stock operations lock the levels
 they change and only reference those rows. Memberships (``lock_for_update``, ``lock_members``) and
@@ -153,6 +159,25 @@ def lock_purchase_order_counter(company_id: int) -> None:
             f" ON CONFLICT (company_id) DO UPDATE SET last_number = {table}.last_number",
             [company_id],
         )
+
+
+# --- 1c. product imports ----------------------------------------------------------------------
+
+# The first key of the advisory locks of ``serialize_product_imports`` (the second is the
+# company id): a constant of its own, so that no other advisory lock can collide with it.
+PRODUCT_IMPORT_LOCK = 0x5F1A0001
+
+
+def serialize_product_imports(company_id: int) -> None:
+    """Wait until no other apply of a products import of the company runs, then hold that
+    until commit (a transaction-level advisory lock, keyed by the company id's low 32 bits:
+    companies whose ids share them would only wait on each other too). SQLite runs one
+    writer at a time: nothing to do there."""
+    if connection.vendor != "postgresql":
+        return
+    key = (company_id + 2**31) % 2**32 - 2**31  # the two-key form takes 32-bit integers
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [PRODUCT_IMPORT_LOCK, key])
 
 
 # --- 2. a purchase order -----------------------------------------------------------------------
@@ -345,6 +370,20 @@ def lock_for_update(
     return rows.first()
 
 
+def lock_rows(model: type[Model], company_id: int, ids: Iterable[int]) -> dict[int, Model]:
+    """The company's rows ``ids`` of ``model`` that exist, locked ``FOR NO KEY UPDATE`` in id
+    order in one statement, by id (rows that stay: the products a bulk update changes)."""
+    ids = sorted(set(ids))
+    if not ids:
+        return {}
+    rows = (
+        model.objects.select_for_update(no_key=True)
+        .filter(company_id=company_id, pk__in=ids)
+        .order_by("pk")
+    )
+    return {row.pk: row for row in rows}
+
+
 def lock_members(company_id: int, role: str) -> None:
     """Lock the memberships of a company that have ``role``, in id order (a membership
     change locks its own row first, then the company's owners, so two demotions or removals
@@ -370,6 +409,22 @@ def lock_for_share(model: type[Model], pk: int, company_id: int) -> bool:
             f"SELECT 1 FROM {table} WHERE company_id = %s AND id = %s{_share()}", [company_id, pk]
         )
         return cursor.fetchone() is not None
+
+
+def lock_rows_for_share(model: type[Model], company_id: int, ids: Iterable[int]) -> set[int]:
+    """Hold the company's rows ``ids`` of ``model`` that a bulk write references (``FOR
+    SHARE``, in id order, one statement) until commit; return the ids that exist."""
+    ids = sorted(set(ids))
+    if not ids:
+        return set()
+    table = connection.ops.quote_name(model._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id FROM {table} WHERE company_id = %s"
+            f" AND id IN ({', '.join(['%s'] * len(ids))}) ORDER BY id{_share()}",
+            [company_id, *ids],
+        )
+        return {row[0] for row in cursor.fetchall()}
 
 
 def lock_threshold_sources(

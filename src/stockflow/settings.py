@@ -111,6 +111,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "stockflow.tenancy.middleware.TenantDatabaseMiddleware",
 ]
 
 ROOT_URLCONF = "stockflow.urls"
@@ -415,8 +416,7 @@ def email_settings(environ) -> dict:
 globals().update(email_settings(os.environ))
 
 # Accounts: self-service sign-up (creates a company) can be turned off; links in emails
-# point at STOCKFLOW_PUBLIC_URL; account emails leave from a background thread (see
-# accounts/emails.py) except in tests.
+# point at STOCKFLOW_PUBLIC_URL; the worker sends the account emails (accounts/emails.py).
 STOCKFLOW_SIGNUP = env_bool("STOCKFLOW_SIGNUP", True)
 
 # A worker process is part of the deployment (``make serve`` sets this when it starts one):
@@ -424,9 +424,12 @@ STOCKFLOW_SIGNUP = env_bool("STOCKFLOW_SIGNUP", True)
 STOCKFLOW_WORKER = env_bool("STOCKFLOW_WORKER", False)
 STOCKFLOW_WORKER_HEARTBEAT_MAX_AGE = env_int("STOCKFLOW_WORKER_HEARTBEAT_MAX_AGE", 60)
 STOCKFLOW_PUBLIC_URL = os.environ.get("STOCKFLOW_PUBLIC_URL", "http://127.0.0.1:8000")
-STOCKFLOW_EMAIL_IN_BACKGROUND = env_bool(
-    "STOCKFLOW_EMAIL_IN_BACKGROUND", "PYTEST_VERSION" not in os.environ
-)
+
+# Row-level security on PostgreSQL (tenancy/dbcontext.py): each request and worker task
+# sees only its companies' rows, whatever its SQL. Off only to measure what it costs (the
+# database then relies on the application's scoping alone; connect as a role that bypasses
+# row security).
+STOCKFLOW_RLS = env_bool("STOCKFLOW_RLS", True)
 
 # A sale of a plain product first tries the one-statement fast path of
 # ``inventory.sales.sell``; False sends every sale the complete way. Both give the same

@@ -283,13 +283,13 @@ def test_product_lives_in_many_warehouses_through_stock_levels(tenant_a, warehou
 
 def test_failure_after_the_product_insert_leaves_nothing(tenant_a, warehouse_a, monkeypatch):
     from stockflow.inventory import catalog_stock
-    from stockflow.inventory.movements import record_initial_stock
+    from stockflow.inventory.movements import record_initial_stocks
 
-    def record_then_fail(**kwargs):
-        record_initial_stock(**kwargs)  # the stock level and ledger entry are written...
+    def record_then_fail(*args, **kwargs):
+        record_initial_stocks(*args, **kwargs)  # the stock level and ledger entry are written...
         raise RuntimeError("disk full")  # ...and then something breaks
 
-    monkeypatch.setattr(catalog_stock, "record_initial_stock", record_then_fail)
+    monkeypatch.setattr(catalog_stock, "record_initial_stocks", record_then_fail)
     before = catalog_state()
 
     response = tenant_a.admin.post(URL, body(warehouse_a), format="json")
@@ -302,12 +302,12 @@ def test_failure_after_the_product_insert_leaves_nothing(tenant_a, warehouse_a, 
 def test_refused_stock_leaves_no_product(tenant_a, warehouse_a, monkeypatch):
     from stockflow.inventory import catalog_stock
 
-    def refuse(**kwargs):
+    def refuse(*args, **kwargs):
         from stockflow.api.errors import Conflict
 
         raise Conflict("stock refused")
 
-    monkeypatch.setattr(catalog_stock, "record_initial_stock", refuse)
+    monkeypatch.setattr(catalog_stock, "record_initial_stocks", refuse)
     before = catalog_state()
     refused(tenant_a.admin.post(URL, body(warehouse_a), format="json"), 409, "conflict", before)
 

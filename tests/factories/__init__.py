@@ -23,6 +23,7 @@ from tests.factories.checks import (
     db_state,
     refused,
     tenant_models,
+    without_same_company_keys,
 )
 from tests.factories.clients import (
     DEFAULT_QUERY_BUDGET,
@@ -75,4 +76,5 @@ __all__ = [
     "run_concurrently",
     "stocked_shop",
     "tenant_models",
+    "without_same_company_keys",
 ]

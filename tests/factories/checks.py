@@ -3,9 +3,12 @@ must leave untouched."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from django.apps import apps
 from django.contrib.auth import get_user_model
-from django.db import models
+from django.db import connection, models
 
 from stockflow.accounts.models import Invitation
 from stockflow.api.models import IdempotencyKey
@@ -22,6 +25,26 @@ from stockflow.inventory.models import LedgerEntry, Sale, StockEvent, StockLevel
 from stockflow.notifications.models import WebhookDelivery, WebhookEndpoint
 from stockflow.purchasing.models import PurchaseOrder, PurchaseOrderCounter, PurchaseOrderLine
 from stockflow.tenancy.models import ApiToken, Company, Membership
+
+
+@contextmanager
+def without_same_company_keys(*tables: str) -> Iterator[None]:
+    """Let raw SQL write, in ``tables``, a row that references a row of another company, as
+    data written before the same-company keys (or on SQLite, which has none) could: on
+    PostgreSQL those keys are dropped inside the test's transaction (rolled back with it)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            # Deferred foreign-key checks must run before the tables can be altered.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            for table in tables:
+                cursor.execute(
+                    "SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass"
+                    " AND conname LIKE '%%_same_company'",
+                    [table],
+                )
+                for (name,) in cursor.fetchall():
+                    cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
+    yield
 
 
 def assert_error(response, status: int, code: str) -> dict:

@@ -119,21 +119,29 @@ def test_sales_history_takes_no_stock(shop):
     verify_stock()
 
 
-def test_sales_errors(shop):
+def test_sales_errors(shop, other_shop):
     stocked(shop, "MUG", 10)
+    catalog.create_warehouse(company=other_shop.company, name="Theirs", code="THEIRS")
     text = (
         "sku,warehouse,quantity,unit_price,sold_at\n"
         "MUG,MAIN,0,1.00,2026-01-05\n"
         "MUG,MAIN,1,1.001,2026-01-05\n"
         "MUG,MAIN,1,1.00,yesterday\n"
         "MUG,MAIN,1,1.00,2999-01-01\n"
+        "MUG,MAIN,-1,1.00,2026-01-05\n"
+        "MUG,MAIN,1.5,1.00,2026-01-05\n"
+        "MUG,THEIRS,1,1.00,2026-01-05\n"
     )
     job = validated(shop.tenant.staff, shop.company.pk, "sales", text)
+    assert job["status"] == "invalid"
     assert codes(job) == [
         (2, "quantity", "invalid_quantity"),
         (3, "unit_price", "invalid_amount"),
         (4, "sold_at", "invalid"),
         (5, "sold_at", "invalid"),
+        (6, "quantity", "invalid_quantity"),
+        (7, "quantity", "invalid_quantity"),
+        (8, "warehouse", "unknown_warehouse"),
     ]
 
 

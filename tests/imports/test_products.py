@@ -113,6 +113,10 @@ def test_every_bad_row_is_reported_and_nothing_is_applied(shop, other_shop):
     apply = shop.tenant.admin.post(f"/api/imports/{job['id']}/apply")
     assert_error(apply, 409, "import_not_valid")
     assert not Product.objects.filter(company=shop.company).exists()
+    # The row's code is the API's answer to the same SKU.
+    taken = {"name": "Theirs", "sku": "TAKEN-1", "price": "1.00", "warehouse_id": shop.main.pk}
+    taken["initial_quantity"] = 1
+    assert_error(shop.tenant.admin.post("/api/products", taken, format="json"), 409, "sku_conflict")
 
 
 def test_a_warehouse_code_of_another_company_is_unknown(shop, other_shop):

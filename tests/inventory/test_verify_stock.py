@@ -13,7 +13,7 @@ from django.db import connection
 from stockflow.inventory.models import LedgerEntry, StockLevel
 from stockflow.inventory.movements import adjust_stock, receive_stock, transfer_stock
 from stockflow.inventory.sales import record_sale
-from tests.factories import make_warehouse, put_stock
+from tests.factories import make_warehouse, put_stock, without_same_company_keys
 
 LEVELS = StockLevel._meta.db_table
 LEDGER = LedgerEntry._meta.db_table
@@ -132,7 +132,10 @@ def test_fails_on_negative_stock(history):
 
 def test_fails_when_a_level_is_in_another_company_than_its_product(history, other_shop):
     level = _level(history.mug, history.main)
-    execute(f"UPDATE {LEVELS} SET company_id = %s WHERE id = %s", [other_shop.company.id, level.id])
+    with without_same_company_keys(LEVELS, LEDGER, "inventory_stockevent"):
+        execute(
+            f"UPDATE {LEVELS} SET company_id = %s WHERE id = %s", [other_shop.company.id, level.id]
+        )
 
     ok, report = verify()
 
@@ -143,7 +146,10 @@ def test_fails_when_a_level_is_in_another_company_than_its_product(history, othe
 
 def test_fails_when_a_ledger_entry_is_in_another_company(history, other_shop):
     entry = LedgerEntry.objects.filter(product=history.coffee).first()
-    execute(f"UPDATE {LEDGER} SET company_id = %s WHERE id = %s", [other_shop.company.id, entry.id])
+    with without_same_company_keys(LEDGER):
+        execute(
+            f"UPDATE {LEDGER} SET company_id = %s WHERE id = %s", [other_shop.company.id, entry.id]
+        )
 
     ok, report = verify()
 

@@ -3,13 +3,10 @@ alerts and the daily digest at a local hour; the preferences API."""
 
 from __future__ import annotations
 
-import email
 from datetime import datetime, timedelta
-from email.message import Message
 from zoneinfo import ZoneInfo
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.utils import timezone
 
 from stockflow.catalog.models import ProductSupplier, Supplier
@@ -17,36 +14,9 @@ from stockflow.inventory import sales as inventory
 from stockflow.notifications import emails
 from stockflow.notifications.models import NotificationPreference
 from tests.factories import assert_error
-from tests.parallel import free_port
+from tests.mailserver import text_of
 
 pytestmark = pytest.mark.django_db
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], Message]] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append((envelope.rcpt_tos, email.message_from_bytes(envelope.content)))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp(settings):
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = port
-    yield inbox
-    controller.stop()
-
-
-def text_of(message: Message) -> str:
-    (part,) = [p for p in message.walk() if p.get_content_type() == "text/plain"]
-    return part.get_payload(decode=True).decode()
 
 
 def prefer(tenant, role="owner", **values) -> NotificationPreference:

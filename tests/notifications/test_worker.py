@@ -115,6 +115,27 @@ def test_the_worker_process_delivers_and_stops_on_ctrl_c(shop, receiver):
         assert process.wait(15) == 0
 
 
+def test_sigterm_lets_the_running_task_finish(shop):
+    # make serve stops the worker with SIGTERM: a delivery under way is completed, not cut.
+    slow = Receiver(delay=2.0).start()
+    try:
+        services.create_endpoint(company_id=shop.company.id, url=slow.url, events=["stock.low"])
+        process = start_worker_process()
+        try:
+            inventory.record_sale(product=shop.mug, warehouse=shop.main, quantity=85)
+            wait_for(lambda: len(slow.received) == 1)  # the receiver is answering slowly
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(30) == 0
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait(10)
+        delivery = WebhookDelivery.objects.get()
+        assert delivery.status == DeliveryStatus.DELIVERED and delivery.attempt_count == 1
+    finally:
+        slow.stop()
+
+
 @pytest.mark.postgres
 def test_two_workers_never_make_the_same_attempt(shop, receiver):
     """40 deliveries, each task enqueued twice, two workers at once: every event reaches the

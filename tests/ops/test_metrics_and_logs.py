@@ -7,15 +7,17 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 
 import pytest
+from django.core import mail
 from prometheus_client.parser import text_string_to_metric_families as text_parser
 
 from stockflow.ops.logs import JsonFormatter, RequestIdFilter, redact
 from stockflow.tenancy.models import Role
 from stockflow.tenancy.services import issue_token
 from stockflow.tenancy.views import MeView
-from tests.factories import PASSWORD, APIClient, client_for, make_invitation
+from tests.factories import PASSWORD, APIClient, assert_error, client_for, make_invitation
 
 pytestmark = pytest.mark.django_db
 
@@ -40,8 +42,11 @@ def test_metrics_need_their_token(client, settings):
     settings.STOCKFLOW_METRICS_TOKEN = ""
     assert scrape(client).status_code == 404
     settings.STOCKFLOW_METRICS_TOKEN = METRICS_TOKEN
-    assert scrape(client, token=None).status_code == 401
-    assert scrape(client, token="wrong").status_code == 401
+    for token in (None, "wrong", f"{METRICS_TOKEN}x"):
+        refused = scrape(client, token=token)
+        assert_error(refused, 401, "not_authenticated")
+        assert refused["WWW-Authenticate"] == 'Bearer realm="metrics"'
+        assert "stockflow_" not in refused.content.decode()
     response = scrape(client)
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/plain")
@@ -71,6 +76,19 @@ def test_requests_and_stock_operations_are_counted(shop, client, settings):
     latency = "stockflow_http_request_duration_seconds_count"
     assert grew(latency, route="product-list", method="GET", status="200") == 1
     assert grew(latency, route="sale-list", method="POST", status="409") == 1
+
+
+@pytest.mark.postgres
+def test_the_database_pool_is_scraped(shop, client, settings):
+    from django.db import connection
+
+    assert connection.pool is not None  # psycopg's pool, as in production
+    settings.STOCKFLOW_METRICS_TOKEN = METRICS_TOKEN
+    assert shop.tenant.staff.get("/api/products").status_code == 200
+    text = scrape(client).content.decode()
+    stats = connection.pool.get_stats()
+    assert sample(text, "stockflow_db_pool_connections", state="open") == stats["pool_size"] >= 1
+    assert sample(text, "stockflow_db_pool_connections", state="waiting") == 0
 
 
 def test_other_apps_add_metrics_to_the_same_registry(client, settings):
@@ -119,7 +137,9 @@ def test_each_request_has_a_json_line_with_its_id(shop, log_lines):
     assert any(line["request_id"] == made_up for line in lines)
 
 
-def test_secrets_never_reach_the_logs(shop, log_lines, monkeypatch, settings):
+def test_secrets_never_reach_the_logs(
+    shop, log_lines, monkeypatch, settings, account_emails_at_once
+):
     settings.STOCKFLOW_METRICS_TOKEN = METRICS_TOKEN
     user = shop.tenant.users[Role.STAFF]
     _, token = issue_token(user=user)
@@ -140,6 +160,18 @@ def test_secrets_never_reach_the_logs(shop, log_lines, monkeypatch, settings):
         format="json",
     )
     anon.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {METRICS_TOKEN}")
+    # The account emails' tasks: the links they send are not logged either.
+    shop.tenant.owner.post(
+        f"/api/companies/{shop.company.pk}/invitations",
+        {"email": "invited@example.com", "role": "staff"},
+        format="json",
+    )
+    anon.post("/api/password-reset", {"email": user.email}, format="json")
+    invited, reset = mail.outbox
+    emailed = [
+        re.search(r"inv_[\w-]+", invited.body).group(0),
+        re.search(r"token=([\w-]+)", reset.body).group(1),
+    ]
 
     # An unexpected error whose message carries secrets (the worst case: logged with its
     # traceback).
@@ -164,6 +196,7 @@ def test_secrets_never_reach_the_logs(shop, log_lines, monkeypatch, settings):
         invitation.token,
         webhook_secret,
         METRICS_TOKEN,
+        *emailed,
     ):
         assert secret not in text, secret
 

@@ -161,6 +161,7 @@ def test_serve_runs_on_postgresql_and_stops_gracefully(serve_database, tmp_path)
             time.sleep(0.5)
         assert status == 200, (tmp_path / "serve.log").read_text()[-3000:]
         assert body["checks"]["migrations"] == "ok"
+        assert body["checks"]["worker"] == "ok"  # started beside gunicorn, beating
         # collectstatic ran: the docs page and its assets are served.
         assert call(f"{base}/api/docs/")[0] == 200
         status, _, _ = call(

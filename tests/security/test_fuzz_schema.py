@@ -33,6 +33,7 @@ from schemathesis.specs.openapi.checks import (
 )
 from werkzeug.test import Client as WerkzeugClient
 
+from stockflow.dataio import urls as dataio_urls
 from stockflow.tenancy.models import Role
 from stockflow.tenancy.services import issue_token
 from tests.factories import Shop
@@ -49,6 +50,8 @@ PARTS = 3
 # Not negative_data_rejection: the API is lenient on purpose in two ways it would report,
 # an empty filter parameter (?company_id=) means no filter, and a JSON number sent for a
 # text field is read as its text ({"name": 12} names the company "12").
+# Every export, on company A: its filters fuzzed over real rows, CSV and XLSX.
+EXPORTS = [name for name, *_ in dataio_urls.EXPORTS] + ["low_stock"]
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -102,6 +105,10 @@ def real_ids(a: Shop, spare_tokens: list[int]) -> dict[str, dict[str, list[int]]
             "id": members,
         },
         "/api/companies/{company_id}/alerts/low-stock/": {"company_id": [a.company.pk]},
+        **{
+            f"/api/companies/{{company_id}}/exports/{name}/": {"company_id": [a.company.pk]}
+            for name in EXPORTS
+        },
         "/api/warehouses/{id}/": {"id": [a.main.pk, a.backup.pk]},
         "/api/product-types/{id}/": {"id": [a.kind.pk]},
         "/api/products/{id}/": {"id": products},

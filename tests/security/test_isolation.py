@@ -744,6 +744,13 @@ PROBES: dict[tuple[str, str], Probe] = {
             ("stock_levels", [lambda b: {"product_id": b.mug.pk}]),
             ("ledger", [lambda b: {"product_id": b.mug.pk, "format": "xlsx"}]),
             ("sales", [lambda b: {"warehouse_id": b.main.pk}]),
+            (
+                "purchase_orders",
+                [
+                    lambda b: {"supplier_id": b.mug_supplier.pk},
+                    lambda b: {"product_id": b.mug.pk, "format": "xlsx"},
+                ],
+            ),
             ("low_stock", [lambda b: {"warehouse_id": b.main.pk}]),
         ]
     },

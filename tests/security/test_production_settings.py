@@ -97,9 +97,12 @@ from django.test import Client
 client = Client(HTTP_HOST="stockflow.example.com")
 plain = client.get("/api/me")
 secure = client.get("/api/me", secure=True)
+# Behind the TLS proxy: plain HTTP to gunicorn, marked secure by the proxy's header.
+proxied = client.get("/api/me", HTTP_X_FORWARDED_PROTO="https")
 print(json.dumps({
     "plain_status": plain.status_code,
     "plain_location": plain.get("Location"),
+    "proxied_status": proxied.status_code,
     "secure_status": secure.status_code,
     "headers": dict(secure.items()),
     "settings": {
@@ -141,6 +144,10 @@ def production(tmp_path_factory):
 def test_production_redirects_plain_http_to_https(production):
     assert production["plain_status"] == 301
     assert production["plain_location"] == "https://stockflow.example.com/api/me"
+
+
+def test_behind_a_tls_proxy_its_forwarded_proto_makes_a_request_secure(production):
+    assert production["proxied_status"] == 401  # the API answered, no redirect
 
 
 def test_production_sends_the_security_headers(production):

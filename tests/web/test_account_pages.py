@@ -9,20 +9,14 @@ import pytest
 from django.core import mail
 from django.test import Client, override_settings
 
-from stockflow.accounts import emails
 from stockflow.tenancy.models import Membership, Role
 from tests.factories import PASSWORD
 from tests.web.test_access import assert_app_error
 from tests.web.test_invitation_pages import assert_inputs_labelled
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("account_emails_at_once")]
 
 NEW_PASSWORD = "plum tree 4 orchard!"
-
-
-@pytest.fixture(autouse=True)
-def _emails_leave_at_once(monkeypatch):
-    monkeypatch.setattr(emails, "on_commit", lambda callback: callback())
 
 
 def emailed_link() -> str:

@@ -20,11 +20,14 @@ from django.core.management import call_command
 from playwright.sync_api import expect, sync_playwright
 
 from stockflow.catalog.models import Product, Warehouse
+from stockflow.dataio.models import ImportJob
 from stockflow.demo.management.commands.demo import DEMO_PASSWORD, DEMO_USERNAME
-from stockflow.inventory.models import Sale
+from stockflow.inventory.models import LedgerEntry, ReferenceType, Sale
+from stockflow.purchasing.models import PurchaseOrder, PurchaseOrderStatus
 from stockflow.tenancy.models import Company, Membership, Role
 from stockflow.web import selectors
 from tests.factories import PASSWORD, mug_shop
+from tests.notifications.receiver import run_worker_once
 
 CHROMIUM = Path(os.environ.get("STOCKFLOW_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -186,6 +189,108 @@ def test_journey_3_sales_cross_the_threshold_into_low_stock(page, tenant_a):
     screenshot(page, "journey-3-low-stock")
 
 
+def test_journey_4_a_low_stock_alert_drafted_ordered_and_received_in_two_parts(page, tenant_a):
+    shop = mug_shop(tenant_a, sales_days=16)  # Alpine: 25 − 16 sold = 9 in MAIN, threshold 10
+    alpine = shop.products[1]
+    log_in(page, tenant_a.users[Role.ADMIN].username)
+
+    page.get_by_role("link", name="Low stock").click()
+    assert page.locator('[data-total="alerts"]').inner_text() == "1"
+    page.get_by_label(f"Order {alpine.sku} for Main Warehouse").check()
+    page.get_by_role("button", name="Create draft orders").click()
+    expect(page.get_by_text("1 draft order created")).to_be_visible()
+    page.get_by_role("link", name="PO-000001").click()
+
+    order = PurchaseOrder.objects.get()
+    line = order.lines.get()
+    page.wait_for_url(f"**/purchase-orders/{order.pk}/")
+    # The suggestion: up to the threshold plus lead time (7 d) and cover (30 d) of sales of
+    # 16 in 30 days: ceil(10 + 37 × 16 / 30 − 9) = 21, from the cheaper supplier at 5.00.
+    assert (line.product_id, line.quantity_ordered) == (alpine.pk, 21)
+    assert page.locator('[data-total="order"]').inner_text() == "105.00"
+    page.get_by_role("button", name="Place the order").click()
+    expect(page.get_by_text("Order placed.")).to_be_visible()
+
+    received = page.get_by_label(f"Units of {alpine.sku} received now")
+    for units, status in ((12, "partially_received"), (9, "received")):
+        received.fill(str(units))
+        page.get_by_role("button", name="Record receipt").click()
+        expect(page.get_by_text("Receipt recorded.")).to_be_visible()
+        expect(page.locator("hgroup [data-status]")).to_have_attribute("data-status", status)
+    order.refresh_from_db()
+    assert order.status == PurchaseOrderStatus.RECEIVED
+    screenshot(page, "journey-4-purchase-order")
+
+    page.get_by_role("link", name="Low stock").click()
+    assert page.locator('[data-total="alerts"]').inner_text() == "0"
+    page.goto(f"/c/{shop.company.pk}/products/{alpine.pk}/")
+    assert page.locator('tr[data-warehouse="MAIN"] td.num').inner_text() == "30"
+    receipts = page.locator('tr[data-reason="receipt"]')
+    assert receipts.count() == 2
+    assert [row.locator("td.num").first.inner_text() for row in receipts.all()] == ["+9", "+12"]
+    assert (
+        LedgerEntry.objects.filter(
+            reference_type=ReferenceType.PURCHASE_ORDER, reference_id=order.pk
+        ).count()
+        == 2
+    )
+
+
+def test_journey_5_import_products_fix_the_bad_row_dry_run_clean_and_apply(
+    page, tenant_a, tmp_path
+):
+    mug_shop(tenant_a)
+    log_in(page, tenant_a.users[Role.ADMIN].username)
+    status = page.locator("#import-status [data-status]")
+
+    def upload(content: str) -> None:
+        path = tmp_path / "teaware.csv"
+        path.write_text(content)
+        page.get_by_role("link", name="Import/export").click()
+        page.get_by_label("What the file holds").select_option(label="Products with opening stock")
+        page.get_by_label(re.compile(r"^File")).set_input_files(str(path))
+        page.get_by_role("button", name="Upload").click()
+        page.wait_for_url(re.compile(r"/data/imports/\d+/$"))
+        expect(status).to_have_attribute("data-status", "validating")
+        # The worker runs the queued check; the status below follows without a reload.
+        page.evaluate("window.stillTheSamePage = true")
+        run_worker_once()
+
+    upload("sku,name,price,stock:MAIN\nTEA-1,Teapot,19.90,5\nTEA-2,Tea Cup,-3,12\n")
+    expect(status).to_have_attribute("data-status", "invalid")
+    assert page.evaluate("window.stillTheSamePage") is True
+    errors = page.locator("table.import-errors tbody tr")
+    assert errors.count() == 1
+    cells = [cell.inner_text() for cell in errors.first.locator("td").all()]
+    assert cells[:3] == ["3", "price", "invalid_amount"]
+    assert page.get_by_role("button", name="Apply the import").count() == 0
+    screenshot(page, "journey-5-dry-run-errors")
+
+    upload("sku,name,price,stock:MAIN\nTEA-1,Teapot,19.90,5\nTEA-2,Tea Cup,3.00,12\n")
+    expect(status).to_have_attribute("data-status", "valid")
+    assert page.locator('[data-count="create"]').inner_text() == "2"
+    assert page.locator('[data-count="error"]').inner_text() == "0"
+    page.get_by_role("button", name="Apply the import").click()
+    expect(status).to_have_attribute("data-status", "applying")
+    page.evaluate("window.stillTheSamePage = true")
+    run_worker_once()
+    expect(status).to_have_attribute("data-status", "applied")
+    assert page.evaluate("window.stillTheSamePage") is True
+    assert ImportJob.objects.filter(status="applied").count() == 1
+
+    page.get_by_role("link", name="Products").click()
+    page.get_by_label("Name or SKU").fill("TEA-")
+    page.wait_for_url(re.compile(r"q=TEA-"))
+    results = page.locator("#product-results tbody tr")
+    expect(results).to_have_count(2)
+    assert [row.locator("td").nth(1).inner_text() for row in results.all()] == [
+        "Teapot",
+        "Tea Cup",
+    ]
+    assert Product.objects.get(sku="TEA-2").stock_levels.get().quantity == 12
+    screenshot(page, "journey-5-imported-products")
+
+
 def test_journey_6_a_viewer_has_no_write_buttons_and_a_forged_post_is_refused(page, tenant_a):
     shop = mug_shop(tenant_a)
     log_in(page, tenant_a.users[Role.VIEWER].username)
@@ -241,6 +346,7 @@ def test_journey_8_an_owner_invites_and_the_invited_person_joins_from_the_email(
     assert page.locator("tbody tr", has_text="new.colleague@example.com").count() == 1
     screenshot(page, "journey-8-invitations")
 
+    run_worker_once()  # the worker sends the invitation
     link = re.search(r"https?://\S+", mail.outbox[-1].body).group(0)
     path = link[link.index("/invitations/accept") :]
     context = browser.new_context(base_url=live_server.url)

@@ -9,22 +9,15 @@ import pytest
 from django.core import mail
 from django.test import Client
 
-from stockflow.accounts import emails
 from stockflow.accounts.models import Invitation
 from stockflow.tenancy.models import Membership, Role
 from tests.factories import make_user
 from tests.factories.clients import logged_in
 from tests.web.test_access import assert_app_error
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("account_emails_at_once")]
 
 NEW_PASSWORD = "plum tree 4 orchard!"
-
-
-@pytest.fixture(autouse=True)
-def _emails_leave_at_once(monkeypatch):
-    # A test never commits; the account emails would otherwise wait for a commit.
-    monkeypatch.setattr(emails, "on_commit", lambda callback: callback())
 
 
 def invitations_url(tenant) -> str:

@@ -105,13 +105,17 @@ def add_products_with_sales(shop, count: int) -> None:
         record_sale(product=product, warehouse=shop.main if index % 2 else shop.east, quantity=1)
 
 
+def assert_inputs_labelled(name: str, html: str) -> None:
+    """Every visible input, select and textarea of a page has a label naming it."""
+    labels = set(re.findall(r'<label for="([^"]+)"', html))
+    for tag in re.findall(r"<(?:input|select|textarea)\b[^>]*>", html):
+        if 'type="hidden"' in tag:
+            continue
+        match = re.search(r'id="([^"]+)"', tag)
+        assert match, (name, tag)
+        assert match.group(1) in labels, (name, tag)
+
+
 def test_every_input_has_a_label(shop, pages):
     for name, url in page_urls(shop).items():
-        html = pages[Role.OWNER].get(url).content.decode()
-        labels = set(re.findall(r'<label for="([^"]+)"', html))
-        for tag in re.findall(r"<(?:input|select|textarea)\b[^>]*>", html):
-            if 'type="hidden"' in tag:
-                continue
-            match = re.search(r'id="([^"]+)"', tag)
-            assert match, (name, tag)
-            assert match.group(1) in labels, (name, tag)
+        assert_inputs_labelled(name, pages[Role.OWNER].get(url).content.decode())

@@ -2,46 +2,34 @@
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.tokens import default_token_generator
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.encoding import force_bytes, force_str
-from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from django.utils.encoding import force_str
+from django.utils.http import urlsafe_base64_decode
 from rest_framework.exceptions import ValidationError
 
-from stockflow.accounts import emails
-from stockflow.accounts.models import Invitation
+from stockflow.accounts import emails, tasks
+from stockflow.accounts.models import INVITATION_DAYS, Invitation, hash_invitation_token
 from stockflow.api.errors import Conflict, ErrorCode
 from stockflow.tenancy.models import ROLE_RANK, Company, Membership, Role
 
 User = get_user_model()
 
-INVITATION_DAYS = 7
-INVITATION_TOKEN_PREFIX = "inv_"
+
+def _new_link(invitation: Invitation, sent_at) -> None:
+    """A new link as of ``sent_at`` (the old one, if any, stops working), valid for the
+    full period; ``_email_link`` has the worker email it once the transaction commits."""
+    invitation.sent_at = sent_at
+    invitation.expires_at = sent_at + timedelta(days=INVITATION_DAYS)
+    invitation.token_hash = hash_invitation_token(invitation.link_token())
 
 
-def hash_invitation_token(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def _new_invitation_token() -> tuple[str, str]:
-    token = INVITATION_TOKEN_PREFIX + secrets.token_urlsafe(32)
-    return token, hash_invitation_token(token)
-
-
-def _send_invitation(invitation: Invitation, token: str) -> None:
-    emails.send_invitation(
-        to=invitation.email,
-        company_name=invitation.company.name,
-        role=invitation.role,
-        token=token,
-        days=INVITATION_DAYS,
-    )
+def _email_link(invitation: Invitation) -> None:
+    emails.enqueue_after_commit(tasks.send_invitation, invitation.pk, invitation.token_hash)
 
 
 @transaction.atomic
@@ -68,24 +56,18 @@ def invite(*, company: Company, email: str, role: str, invited_by, inviter_role:
         # An expired invitation makes way for the new one.
         old.revoked_at = now
         old.save(update_fields=["revoked_at"])
-    token, token_hash = _new_invitation_token()
+    invitation = Invitation(
+        company=company, email=email, role=role, invited_by=invited_by, created_at=now
+    )
+    _new_link(invitation, now)
     try:
-        invitation = Invitation.objects.create(
-            company=company,
-            email=email,
-            role=role,
-            token_hash=token_hash,
-            invited_by=invited_by,
-            created_at=now,
-            sent_at=now,
-            expires_at=now + timedelta(days=INVITATION_DAYS),
-        )
+        invitation.save(force_insert=True)
     except IntegrityError:  # the same address invited concurrently
         raise Conflict(
             "A pending invitation exists for this email; resend or revoke it.",
             code=ErrorCode.INVITATION_PENDING,
         ) from None
-    _send_invitation(invitation, token)
+    _email_link(invitation)
     return invitation
 
 
@@ -106,11 +88,9 @@ def _lock_pending(invitation: Invitation) -> Invitation:
 def resend_invitation(invitation: Invitation) -> Invitation:
     """A new link (the old one stops working) valid for another full period, emailed again."""
     locked = _lock_pending(invitation)
-    token, locked.token_hash = _new_invitation_token()
-    locked.sent_at = timezone.now()
-    locked.expires_at = locked.sent_at + timedelta(days=INVITATION_DAYS)
+    _new_link(locked, timezone.now())
     locked.save(update_fields=["token_hash", "sent_at", "expires_at"])
-    _send_invitation(locked, token)
+    _email_link(locked)
     return locked
 
 
@@ -177,19 +157,10 @@ def sign_up(*, username: str, email: str, password: str, company_name: str) -> M
 
 
 def request_password_reset(email: str) -> None:
-    """Email a reset link to each active account with this address. Nothing tells the caller
-    whether there was one (the view answers the same; the email leaves after the answer)."""
-    users = User.objects.filter(email__iexact=email, is_active=True)
-    with transaction.atomic():
-        for user in users:
-            if not user.has_usable_password():
-                continue
-            emails.send_password_reset(
-                to=user.email,
-                username=user.get_username(),
-                uid=urlsafe_base64_encode(force_bytes(user.pk)),
-                token=default_token_generator.make_token(user),
-            )
+    """Have the worker email a reset link to each active account with this address
+    (``emails.send_password_resets``). The request does the same whether or not there is
+    one: it enqueues the task and looks nothing up."""
+    emails.enqueue_after_commit(tasks.send_password_reset, email)
 
 
 def user_of_reset_link(uid: str, token: str):

@@ -7,11 +7,11 @@ counter). The count goes up with an atomic increment before the decision and bac
 when the request is refused, so concurrent processes never let more than the limit through
 in one window, and refused requests do not count.
 
-With ``REDIS_URL`` the cache is Redis and the limits hold across processes and machines
-(the increment, the expiry and the read of the previous window are one script, one round
-trip); else
-each process counts on its own (the in-process cache). A cache that cannot be reached lets
-the request through: a rate limit is not worth an outage.
+With ``REDIS_URL`` the cache is Redis and the limits hold across processes and machines:
+the increment, the expiry and the read of the previous window are one script, sent on a
+connection each thread keeps for it (one write and one read on the socket per request, see
+``_RedisCounter``); else each process counts on its own (the in-process cache). A cache that
+cannot be reached lets the request through: a rate limit is not worth an outage.
 """
 
 from __future__ import annotations
@@ -19,10 +19,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
+import os
+import threading
 
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.core.cache.backends.redis import RedisCache
 from django.utils.connection import ConnectionProxy
+from redis.exceptions import NoScriptError, ResponseError
 from rest_framework.throttling import SimpleRateThrottle
 
 logger = logging.getLogger("stockflow.api")
@@ -35,35 +38,69 @@ local count = redis.call('INCR', KEYS[1])
 if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
 return {count, tonumber(redis.call('GET', KEYS[2]) or '0')}
 """
-# Per cache instance (one per thread): its Redis client and the registered script. Django
-# builds a new client object on every cache call, which costs more than the round trip.
-_clients: dict[int, tuple[object, tuple]] = {}
+# Redis names a loaded script by the SHA-1 of its text.
+_COUNT_SHA = hashlib.sha1(_COUNT_SCRIPT.encode()).hexdigest()
 
 
-def _redis_client(cache):
-    """(the cache, its Redis client and script), or (the cache, None) for another backend."""
+class _RedisCounter:
+    """This thread's connection to one Redis cache, for the counters only.
+
+    Django's cache calls (``add``, ``incr``, ``get``: four round trips) and even one call
+    through redis-py's client (a connection taken from the pool and given back, with a
+    check that it has nothing left to read: one more system call) cost several times the
+    round trip itself; a sale pays it on every request. A connection of its own, opened
+    lazily in the process and thread that use it, is one ``sendall`` and one ``recv``."""
+
+    def __init__(self, cache: RedisCache) -> None:
+        pool = cache._cache.get_client(write=True).connection_pool
+        self.cache = cache
+        self.pid = os.getpid()
+        self.connection = pool.connection_class(**pool.connection_kwargs)
+
+    def command(self, *args):
+        try:
+            self.connection.send_command(*args)
+            return self.connection.read_response()
+        except ResponseError:  # an answer, read whole: the connection is still in step
+            raise
+        except BaseException:
+            # A reply may be left half read: the next call starts on a new connection.
+            self.connection.disconnect()
+            raise
+
+    def count(self, current: str, previous: str, ttl: int) -> tuple[int, int]:
+        keys = (self.cache.make_key(current), self.cache.make_key(previous))
+        try:
+            count, before = self.command("EVALSHA", _COUNT_SHA, 2, *keys, ttl)
+        except NoScriptError:  # a restarted or flushed server: EVAL loads the script again
+            count, before = self.command("EVAL", _COUNT_SCRIPT, 2, *keys, ttl)
+        return int(count), int(before)
+
+
+_local = threading.local()
+
+
+def _redis_counter(cache) -> tuple[object, _RedisCounter | None]:
+    """(the cache, this thread's counter connection), or (the cache, None) for a cache that
+    is not Redis."""
     if isinstance(cache, ConnectionProxy):  # django.core.cache.cache: the real one
         cache = caches[DEFAULT_CACHE_ALIAS]
     if not isinstance(cache, RedisCache):
         return cache, None
-    found = _clients.get(id(cache))
-    if found is None or found[0] is not cache:
-        # Django's cache API has no "increment and set the expiry" in one call (its incr
-        # is two round trips); its Redis client runs a script in one.
-        client = cache._cache.get_client(write=True)
-        found = _clients[id(cache)] = (cache, (client, client.register_script(_COUNT_SCRIPT)))
-    return cache, found[1]
+    counters = _local.__dict__.setdefault("counters", {})
+    counter = counters.get(id(cache))
+    # A forked child never shares its parent's socket.
+    if counter is None or counter.cache is not cache or counter.pid != os.getpid():
+        counter = counters[id(cache)] = _RedisCounter(cache)
+    return cache, counter
 
 
 def count_in_window(cache, current: str, previous: str, ttl: int) -> tuple[int, int]:
     """Add one to the ``current`` counter (created with ``ttl`` seconds to live); return it
     and the ``previous`` counter (0 when absent)."""
-    cache, redis = _redis_client(cache)
-    if redis is not None:
-        client, script = redis
-        keys = [cache.make_key(current), cache.make_key(previous)]
-        count, before = script(keys=keys, args=[ttl], client=client)
-        return int(count), int(before)
+    cache, counter = _redis_counter(cache)
+    if counter is not None:
+        return counter.count(current, previous, ttl)
     cache.add(current, 0, ttl)
     try:
         count = cache.incr(current)
@@ -74,10 +111,10 @@ def count_in_window(cache, current: str, previous: str, ttl: int) -> tuple[int, 
 
 
 def uncount(cache, current: str) -> None:
-    cache, redis = _redis_client(cache)
+    cache, counter = _redis_counter(cache)
     try:
-        if redis is not None:
-            redis[0].decr(cache.make_key(current))
+        if counter is not None:
+            counter.command("DECR", cache.make_key(current))
         else:
             cache.decr(current)
     except ValueError:

@@ -60,8 +60,9 @@ class ProductType(TenantModel):
 class Product(TenantModel):
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="products")
     name = models.CharField(max_length=200)
-    # Unique across the whole platform (a business rule of the product, not per company).
-    sku = models.CharField(max_length=SKU_MAX_LENGTH, unique=True)
+    # Unique across the whole platform (a business rule of the product, not per company):
+    # the database keeps that in SkuRegistration; here it is unique within the company.
+    sku = models.CharField(max_length=SKU_MAX_LENGTH)
     description = models.TextField(blank=True)
     price = models.DecimalField(max_digits=PRICE_MAX_DIGITS, decimal_places=PRICE_DECIMAL_PLACES)
     product_type = TenantForeignKey(
@@ -83,10 +84,34 @@ class Product(TenantModel):
                 condition=Q(low_stock_threshold__gte=0), name="product_threshold_gte_0"
             ),
             models.CheckConstraint(condition=~Q(sku=""), name="product_sku_not_blank"),
+            models.UniqueConstraint(fields=["company", "sku"], name="product_sku_unique"),
         ]
 
     def __str__(self) -> str:
         return f"{self.sku} {self.name}"
+
+
+class SkuRegistration(models.Model):
+    """The platform's SKUs: one row per product, keyed by SKU, so that a SKU is taken once
+    across every company although products are unique only within their company (and, on
+    a sharded cluster, live on the shard of their company). A platform table (a reference
+    table on Citus), outside row-level security: a company learns that a SKU is taken,
+    never by whom.
+
+    Written by the database in the product's own statement (triggers on the product table,
+    created by the migration, on PostgreSQL and SQLite): every way a product is inserted,
+    re-SKUed or deleted keeps it exact, and a SKU taken concurrently is refused by this
+    table's primary key, which is what answers 409 ``sku_conflict``."""
+
+    sku = models.CharField(max_length=SKU_MAX_LENGTH, primary_key=True)
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    # No database foreign key: a reference table cannot point into a distributed one.
+    product = models.OneToOneField(
+        Product, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return self.sku
 
 
 class Supplier(TenantModel):
@@ -123,9 +148,11 @@ class ProductSupplier(TenantModel):
     class Meta:
         ordering = ["id"]
         constraints = [
-            models.UniqueConstraint(fields=["product", "supplier"], name="product_supplier_unique"),
             models.UniqueConstraint(
-                fields=["product"],
+                fields=["company", "product", "supplier"], name="product_supplier_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["company", "product"],
                 condition=Q(is_primary=True),
                 name="product_one_primary_supplier",
             ),
@@ -150,7 +177,9 @@ class BundleComponent(TenantModel):
     class Meta:
         ordering = ["id"]
         constraints = [
-            models.UniqueConstraint(fields=["bundle", "component"], name="bundle_component_unique"),
+            models.UniqueConstraint(
+                fields=["company", "bundle", "component"], name="bundle_component_unique"
+            ),
             models.CheckConstraint(condition=Q(quantity__gt=0), name="bundle_component_qty_gt_0"),
             models.CheckConstraint(
                 condition=~Q(bundle=F("component")), name="bundle_component_not_self"

@@ -21,7 +21,14 @@ from rest_framework.exceptions import NotFound, ValidationError
 
 from stockflow import locking
 from stockflow.api.errors import Conflict, ErrorCode
-from stockflow.catalog.models import Product, ProductSupplier, ProductType, Supplier, Warehouse
+from stockflow.catalog.models import (
+    Product,
+    ProductSupplier,
+    ProductType,
+    SkuRegistration,
+    Supplier,
+    Warehouse,
+)
 from stockflow.tenancy.models import Company
 
 # --- shared helpers ---------------------------------------------------------------------
@@ -173,7 +180,9 @@ def delete_supplier(supplier: Supplier) -> None:
 
 
 def sku_conflict(sku: str, exclude_pk: int | None = None) -> Conflict | None:
-    if Product.objects.filter(sku=sku).exclude(pk=exclude_pk).exists():
+    """The 409 for a SKU taken by another product, in any company: read from the platform's
+    registry, which every company may read (products of other companies it may not)."""
+    if SkuRegistration.objects.filter(sku=sku).exclude(product_id=exclude_pk).exists():
         return Conflict(
             f"A product with SKU {sku!r} already exists.", code=ErrorCode.SKU_CONFLICT, sku=sku
         )

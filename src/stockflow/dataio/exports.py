@@ -1,4 +1,5 @@
-"""Exports: a company's products, stock levels, ledger, sales and low-stock report as CSV
+"""Exports: a company's products, stock levels, ledger, sales, purchase orders and low-stock
+report as CSV
 (streamed: rows are read in chunks by id, keyset, and written as they come, so memory stays
 constant whatever the size) or XLSX (built in memory, up to ``STOCKFLOW_EXPORT_XLSX_MAX_ROWS``
 rows; larger: use CSV).
@@ -16,17 +17,22 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import QuerySet
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, QuerySet
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 
 from stockflow.alerts import forecast
 from stockflow.alerts import selectors as alert_selectors
-from stockflow.catalog.models import Product, ProductType, Warehouse
+from stockflow.catalog.models import Product, ProductType, Supplier, Warehouse
 from stockflow.dataio.importers import STOCK_PREFIX
 from stockflow.inventory.models import StockLevel
+from stockflow.purchasing import selectors as purchasing_selectors
+from stockflow.purchasing.models import PurchaseOrderLine
 
 CHUNK_ROWS = 2000
+BLOCK_CHARS = 64 * 1024
+#: purchase orders read at once: each may have hundreds of lines, read with it
+ORDERS_PER_CHUNK = 100
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -50,10 +56,19 @@ class _Line:
 
 
 def csv_lines(header: list[str], rows: Iterable[list]) -> Iterator[bytes]:
+    """The file in blocks of about ``BLOCK_CHARS``: one write to the client per block, not
+    per row (millions of rows would be millions of socket writes)."""
     writer = csv.writer(_Line())
-    yield "\ufeff".encode() + writer.writerow(header).encode()
+    block = ["\ufeff", writer.writerow(header)]
+    size = 0
     for row in rows:
-        yield writer.writerow([safe_cell(value) for value in row]).encode()
+        line = writer.writerow([safe_cell(value) for value in row])
+        block.append(line)
+        size += len(line)
+        if size >= BLOCK_CHARS:
+            yield "".join(block).encode()
+            block, size = [], 0
+    yield "".join(block).encode()
 
 
 def csv_response(file_name: str, header: list[str], rows: Iterable[list]) -> StreamingHttpResponse:
@@ -84,13 +99,18 @@ def _xlsx_cell(value):
     return value if isinstance(value, str | int) else str(value)
 
 
-def keyset(queryset: QuerySet, fields: list[str]) -> Iterator[list[tuple]]:
-    """The rows of ``queryset`` (``id`` first in ``fields``) in chunks, by id."""
+def keyset(queryset: QuerySet, fields: list[str], size: int = 0) -> Iterator[list[tuple]]:
+    """The rows of ``queryset`` (``id`` first in ``fields``) in chunks of ``size`` (default
+    ``CHUNK_ROWS``), by id."""
+    size = size or CHUNK_ROWS
+    queryset = queryset.order_by("id")
+    # A filter that joined another table may repeat a row: DISTINCT then. Not on one table,
+    # where it would only make PostgreSQL sort every chunk on all its columns.
+    if sum(1 for uses in queryset.query.alias_refcount.values() if uses) > 1:
+        queryset = queryset.distinct()
     last = 0
     while True:
-        chunk = list(
-            queryset.filter(id__gt=last).order_by("id").distinct().values_list(*fields)[:CHUNK_ROWS]
-        )
+        chunk = list(queryset.filter(id__gt=last).values_list(*fields)[:size])
         if not chunk:
             return
         yield chunk
@@ -179,7 +199,9 @@ def _level_rows(company_id: int, queryset: QuerySet, header: list[str]) -> Expor
 
 
 def stock_levels(company_id: int, queryset: QuerySet) -> Export:
-    header = ["sku", "warehouse", "quantity", "low_stock_threshold", "updated_at"]
+    """``queryset``: levels with what is on order (``stock_levels_with_threshold``)."""
+    header = ["sku", "warehouse", "quantity", "low_stock_threshold", "on_order", "on_draft"]
+    header += ["next_expected_date", "updated_at"]
     return _level_rows(company_id, queryset, header)
 
 
@@ -192,6 +214,94 @@ def ledger(company_id: int, queryset: QuerySet) -> Export:
 def sales(company_id: int, queryset: QuerySet) -> Export:
     header = ["id", "sold_at", "sku", "warehouse", "quantity", "unit_price"]
     return _level_rows(company_id, queryset, header)
+
+
+ORDER_COLUMNS = [
+    "number",
+    "status",
+    "supplier",
+    "supplier_email",
+    "warehouse",
+    "expected_date",
+    "overdue",
+    "created_at",
+    "ordered_at",
+    "received_at",
+    "order_total",
+]
+ORDER_LINE_COLUMNS = [
+    "sku",
+    "product_name",
+    "quantity_ordered",
+    "quantity_received",
+    "quantity_remaining",
+    "unit_cost",
+    "line_total",
+]
+
+
+def purchase_orders(company_id: int, queryset: QuerySet) -> Export:
+    """One row per order line, the order's columns repeated on each: what a spreadsheet
+    filters, sums and pivots (units still to come per supplier, spend per product). An order
+    without lines (a draft) is one row with empty line columns, so every order is listed."""
+    queryset = queryset.annotate(
+        overdue=ExpressionWrapper(
+            purchasing_selectors.overdue_condition(), output_field=BooleanField()
+        )
+    )
+    fields = ["id", "number", "status", "supplier_id", "warehouse_id", "expected_date"]
+    fields += ["overdue", "created_at", "ordered_at", "received_at"]
+
+    def rows():
+        codes = _warehouse_codes(company_id)
+        for chunk in keyset(queryset, fields, ORDERS_PER_CHUNK):
+            lines: dict[int, list[PurchaseOrderLine]] = {}
+            for line in PurchaseOrderLine.objects.filter(
+                company_id=company_id, order_id__in=[row[0] for row in chunk]
+            ).order_by("id"):
+                lines.setdefault(line.order_id, []).append(line)
+            products = {
+                p.pk: p
+                for p in Product.objects.filter(
+                    company_id=company_id,
+                    id__in={line.product_id for group in lines.values() for line in group},
+                ).only("sku", "name")
+            }
+            suppliers = {
+                s.pk: s
+                for s in Supplier.objects.filter(
+                    company_id=company_id, id__in={row[3] for row in chunk}
+                ).only("name", "contact_email")
+            }
+            for pk, number, status, supplier_id, warehouse_id, *rest in chunk:
+                supplier = suppliers[supplier_id]
+                order_lines = lines.get(pk, [])
+                order = [number, status, supplier.name, supplier.contact_email]
+                order += [codes[warehouse_id], *rest, purchasing_selectors.order_total(order_lines)]
+                if not order_lines:
+                    yield order + [None] * len(ORDER_LINE_COLUMNS)
+                for line in order_lines:
+                    product = products[line.product_id]
+                    yield [
+                        *order,
+                        product.sku,
+                        product.name,
+                        line.quantity_ordered,
+                        line.quantity_received,
+                        line.quantity_ordered - line.quantity_received,
+                        line.unit_cost,
+                        purchasing_selectors.line_total(line),
+                    ]
+
+    def count() -> int:
+        orders = queryset.values("id")
+        lines = PurchaseOrderLine.objects.filter(company_id=company_id, order_id__in=orders)
+        without_lines = queryset.exclude(
+            Exists(PurchaseOrderLine.objects.filter(company_id=company_id, order_id=OuterRef("id")))
+        )
+        return lines.count() + without_lines.distinct().count()
+
+    return Export([*ORDER_COLUMNS, *ORDER_LINE_COLUMNS], rows(), count)
 
 
 LOW_STOCK_COLUMNS = [

@@ -6,8 +6,9 @@ turns one row into a ``Plan`` (create, update or unchanged, and what to write) o
 ``RowErrors``. ``write`` carries a plan out through the services of the lower layers
 (``inventory.catalog_stock``, ``inventory.movements``, ``inventory.sales``,
 ``catalog.services``), so every stock change is in the ledger exactly as if it came through
-the API. The same checks run in the dry run and again, on the rows as they are then, when the
-job is applied.
+the API; a kind may instead keep the plans of a chunk and ``flush`` them through the bulk
+form of those services (products, stock counts: a few statements per chunk). The same checks run in the
+dry run and again, on the rows as they are then, when the job is applied.
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import cache
 
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from rest_framework import serializers
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import APIException, ValidationError
 
+from stockflow import locking
 from stockflow.api.fields import MoneyField
 from stockflow.api.limits import MAX_OPERATION_QUANTITY, MAX_STOCK_QUANTITY
 from stockflow.catalog import services as catalog
@@ -34,14 +37,15 @@ from stockflow.catalog.models import (
     Product,
     ProductSupplier,
     ProductType,
+    SkuRegistration,
     Supplier,
     Warehouse,
 )
 from stockflow.dataio.models import ImportKind
 from stockflow.inventory import catalog_stock, movements
-from stockflow.inventory.models import AdjustmentReason, StockLevel
+from stockflow.inventory.models import StockLevel
 from stockflow.inventory.operations import check_can_hold_stock
-from stockflow.inventory.sales import record_sales_history
+from stockflow.inventory.sales import write_sales_history
 from stockflow.tenancy.models import Company, Role
 
 STOCK_PREFIX = "stock:"
@@ -62,6 +66,15 @@ class RowError:
         return {"row": self.row, "column": self.column, "code": self.code, "message": self.message}
 
 
+class RowRefused(Exception):
+    """A service refused the write of a kept row (``flush``): ``error`` on row ``row``."""
+
+    def __init__(self, row: int, error: APIException):
+        super().__init__(row, error)
+        self.row = row
+        self.error = error
+
+
 class RowErrors(Exception):
     def __init__(self, errors: list[tuple[str, str, str]]):
         super().__init__(errors)
@@ -73,6 +86,21 @@ class RowErrors(Exception):
 class Plan:
     outcome: str
     data: dict = field(default_factory=dict)
+    #: the row number of the row planned (set when the row is checked)
+    row: int = 0
+
+
+@cache
+def _money_field(max_digits: int, decimal_places: int) -> MoneyField:
+    """The API's amount field, built once per shape (a file has a cell per row)."""
+    return MoneyField(max_digits, decimal_places)
+
+
+@cache
+def _money_field(max_digits: int, decimal_places: int) -> MoneyField:
+    """One field per precision, shared by every cell: building it per cell was most of the
+    cost of checking a row."""
+    return MoneyField(max_digits, decimal_places)
 
 
 class Cells:
@@ -116,7 +144,7 @@ class Cells:
                 self.fail(column, "required", "This cell is required.")
             return None
         try:
-            return Decimal(MoneyField(max_digits, decimal_places).run_validation(value))
+            return Decimal(_money_field(max_digits, decimal_places).run_validation(value))
         except serializers.ValidationError as error:
             self.fail(column, "invalid_amount", " ".join(str(m) for m in error.detail))
             return None
@@ -217,11 +245,16 @@ class Importer:
     def check(self, cells: Cells) -> Plan:
         raise NotImplementedError
 
+    def lock_company(self) -> None:
+        """Take the locks of the company that the apply of this kind holds before any row
+        lock (``stockflow.locking``)."""
+
     def write(self, plan: Plan) -> None:
         raise NotImplementedError
 
     def flush(self) -> None:
-        """Write what ``write`` kept for one statement per chunk."""
+        """Write what ``write`` kept for one statement per chunk; a service's refusal of a
+        row is raised as ``RowRefused``."""
 
     def products_by_sku(self, skus) -> dict[str, Product]:
         return {
@@ -255,6 +288,8 @@ class ProductImporter(Importer):
     required = ("sku", "name", "price")
     optional = ("description", "product_type", "low_stock_threshold", "total_stock")
     key_columns = ("sku",)
+    # Updated products' levels are locked before their rows, for every chunk at once.
+    locks_levels = True
 
     def column_of(self, name: str) -> str | None:
         if name.lower().startswith(STOCK_PREFIX):
@@ -278,11 +313,15 @@ class ProductImporter(Importer):
     def stock_columns(self) -> list[str]:
         return [c for c in self.columns if c.startswith(STOCK_PREFIX)]
 
+    def lock_company(self) -> None:
+        locking.serialize_product_imports(self.company_id)
+
     def load(self, rows: list[Cells]) -> None:
+        self.pending: list[Plan] = []
         skus = {cells.values.get("sku", "") for cells in rows} - {""}
         self.products = self.products_by_sku(skus)
         self.taken = set(
-            Product.objects.filter(sku__in=skus - set(self.products))
+            SkuRegistration.objects.filter(sku__in=skus - set(self.products))
             .exclude(company_id=self.company_id)
             .values_list("sku", flat=True)
         )
@@ -356,30 +395,46 @@ class ProductImporter(Importer):
 
     def write(self, plan: Plan) -> None:
         self.product_type(plan)
-        if plan.outcome == UPDATE:
-            catalog_stock.update_product(plan.data["product"], **plan.data["changes"])
+        self.pending.append(plan)
+
+    def opening_stock(self, plan: Plan) -> dict[Warehouse, int]:
+        """The levels a new product is created with: its stock cells that are not empty, in
+        the order of the columns; none, a level holding 0 in the company's first warehouse."""
+        first = next(iter(self.warehouses.values()))
+        return plan.data["stock"] or {first: 0}
+
+    def flush(self) -> None:
+        """The chunk's updates in one bulk update, then its new products with their opening
+        stock in a few statements (``inventory.catalog_stock``)."""
+        pending, self.pending = self.pending, []
+        if not pending:
             return
-        stock = plan.data["stock"]
-        first = next(iter(stock), None) or next(iter(self.warehouses.values()))
-        product = catalog_stock.create_product(
-            company_id=self.company_id,
-            sku=plan.data["sku"],
-            warehouse=first,
-            initial_quantity=stock.get(first, 0),
-            actor=self.actor,
-            import_id=self.import_id,
-            **plan.data["fields"],
-        )
-        for warehouse, quantity in stock.items():
-            if warehouse is not first:
-                movements.record_initial_stock(
-                    product=product,
-                    warehouse=warehouse,
-                    quantity=quantity,
-                    actor=self.actor,
-                    note="Stock at product creation",
-                    import_id=self.import_id,
-                )
+        try:
+            catalog_stock.update_products(
+                company_id=self.company_id,
+                changes=[
+                    (plan.data["product"], plan.data["changes"])
+                    for plan in pending
+                    if plan.outcome == UPDATE
+                ],
+            )
+            catalog_stock.create_products(
+                company_id=self.company_id,
+                products=[
+                    catalog_stock.NewProduct(
+                        {"sku": plan.data["sku"], **plan.data["fields"]}, self.opening_stock(plan)
+                    )
+                    for plan in pending
+                    if plan.outcome == CREATE
+                ],
+                actor=self.actor,
+                import_id=self.import_id,
+            )
+        except APIException as error:
+            # A SKU taken meanwhile names its row; any other refusal is the chunk's.
+            rows = {plan.data.get("sku"): plan.row for plan in pending}
+            sku = getattr(error, "details", {}).get("sku")
+            raise RowRefused(rows.get(sku, pending[0].row), error) from None
 
 
 class SupplierImporter(Importer):
@@ -491,8 +546,8 @@ class ProductSupplierImporter(Importer):
 
 class StockCountImporter(Importer):
     """Stock counts: each row is a ``count`` adjustment to the counted quantity (a count
-    matching the stock is recorded too, and changes nothing). The movements' external
-    reference names the import."""
+    matching the stock is recorded too, and changes nothing), written a chunk at a time.
+    The movements' external reference names the import."""
 
     kind = ImportKind.STOCK_COUNTS
     min_role = Role.STAFF
@@ -502,6 +557,7 @@ class StockCountImporter(Importer):
     locks_levels = True
 
     def load(self, rows: list[Cells]) -> None:
+        self.pending: list[Plan] = []
         self.products = self.products_by_sku(c.values.get("sku", "") for c in rows)
         self.levels = {
             (level.product_id, level.warehouse_id): level.quantity
@@ -526,15 +582,26 @@ class StockCountImporter(Importer):
         return Plan(UNCHANGED if counted == before else UPDATE, data)
 
     def write(self, plan: Plan) -> None:
-        movements.adjust_stock(
-            product=plan.data["product"],
-            warehouse=plan.data["warehouse"],
-            reason=AdjustmentReason.COUNT,
-            counted_quantity=plan.data["counted"],
-            actor=self.actor,
-            external_reference=f"import:{self.import_id}",
-            note=f"Stock count imported (import {self.import_id})",
-        )
+        self.pending.append(plan)
+
+    def flush(self) -> None:
+        """The chunk's counts in a few statements (``inventory.movements.count_stocks``)."""
+        pending, self.pending = self.pending, []
+        if not pending:
+            return
+        try:
+            movements.count_stocks(
+                self.company_id,
+                [
+                    (plan.data["product"], plan.data["warehouse"], plan.data["counted"])
+                    for plan in pending
+                ],
+                actor=self.actor,
+                external_reference=f"import:{self.import_id}",
+                note=f"Stock count imported (import {self.import_id})",
+            )
+        except APIException as error:
+            raise RowRefused(pending[0].row, error) from None
 
 
 class SaleImporter(Importer):
@@ -600,7 +667,7 @@ class SaleImporter(Importer):
         self.pending.append(plan.data)
 
     def flush(self) -> None:
-        record_sales_history(company_id=self.company_id, sales=self.pending, actor=self.actor)
+        write_sales_history(company_id=self.company_id, sales=self.pending, actor=self.actor)
         self.pending = []
 
 

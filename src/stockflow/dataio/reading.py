@@ -51,9 +51,13 @@ def _delimiter(first_line: str) -> str:
     return ";" if outside.count(";") > outside.count(",") else ","
 
 
-def _csv_rows(text: str) -> Iterator[list[str]]:
-    delimiter = _delimiter(text.split("\n", 1)[0])
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+def _csv_rows(content: bytes) -> Iterator[list[str]]:
+    """The rows of a CSV file, decoded as they are read: the whole text is never held (a
+    50 MB file as one ``str``, then in a ``StringIO`` at 4 bytes a character, took 250 MB)."""
+    decode(content)  # every byte decodes, or the error names its line; the text is dropped
+    first_line = content.split(b"\n", 1)[0].decode("utf-8-sig")
+    lines = io.TextIOWrapper(io.BytesIO(content), encoding="utf-8-sig", newline="")
+    reader = csv.reader(lines, delimiter=_delimiter(first_line))
     try:
         for cells in reader:
             yield [cell.strip() for cell in cells]
@@ -94,7 +98,7 @@ def read_table(content: bytes, file_name: str = "") -> Table:
     file without a header, or bytes that are not UTF-8 (CSV)."""
     if not content.strip():
         raise UnreadableFile("The file is empty.")
-    cells = _xlsx_rows(content) if is_xlsx(content, file_name) else _csv_rows(decode(content))
+    cells = _xlsx_rows(content) if is_xlsx(content, file_name) else _csv_rows(content)
     numbered = enumerate(cells, start=1)
     for _, header in numbered:
         # Trailing empty header cells (a spreadsheet's formatted but empty columns) go.

@@ -28,11 +28,15 @@ from stockflow.dataio.importers import (
     Importer,
     RowError,
     RowErrors,
+    RowRefused,
 )
 from stockflow.dataio.models import ImportJob, ImportStatus
 from stockflow.dataio.reading import UnreadableFile, read_table
 
 CHUNK_ROWS = 1000
+#: what the validation writes to the job
+VALIDATION_FIELDS = ["rows_done", "created_count", "updated_count", "unchanged_count"]
+VALIDATION_FIELDS += ["errors", "error_count", "status", "finished_at"]
 PROGRESS_SECONDS = 2.0
 
 
@@ -142,9 +146,12 @@ def _checked(importer: Importer, chunk: list[tuple[int, Cells]]):
     importer.load([cells for _, cells in chunk])
     for number, cells in chunk:
         try:
-            yield number, importer.check(cells), []
+            plan = importer.check(cells)
         except RowErrors as error:
             yield number, None, [RowError(number, *e) for e in error.errors]
+        else:
+            plan.row = number
+            yield number, plan, []
 
 
 def importer_for(job: ImportJob) -> Importer:
@@ -187,7 +194,8 @@ def validate_job(company_id: int, job_id: int) -> ImportJob | None:
         job.finished_at = timezone.now()
     applies = job.status == ImportStatus.VALID and job.apply_when_valid
     with transaction.atomic():
-        job.save()
+        # Not the file again (``content``): writing it back would cost its size twice over.
+        job.save(update_fields=VALIDATION_FIELDS)
         if not applies:  # the dry run is what was asked: the import ends here
             record_import_finished(job)
     if applies:
@@ -227,6 +235,7 @@ def apply_job(company_id: int, job_id: int) -> ImportJob | None:
             if job is None or job.status != ImportStatus.APPLYING:
                 return None
             importer = importer_for(job)
+            importer.lock_company()
             if importer.locks_levels:
                 _lock_levels_named(importer, job)
             header_errors, chunks = _open(importer, job)
@@ -244,7 +253,11 @@ def apply_job(company_id: int, job_id: int) -> ImportJob | None:
                     except APIException as error:
                         errors.append(_refusal(number, error))
                         raise _Rollback from None
-                importer.flush()
+                try:
+                    importer.flush()
+                except RowRefused as refused:
+                    errors.append(_refusal(refused.row, refused.error))
+                    raise _Rollback from None
                 done += len(chunk)
             jobs.update(
                 status=ImportStatus.APPLIED,

@@ -3,32 +3,44 @@ from django.urls import re_path
 from stockflow.catalog.filters import ProductFilter
 from stockflow.catalog.models import Product
 from stockflow.dataio import exports, views
+from stockflow.inventory import selectors as inventory_selectors
 from stockflow.inventory.filters import LedgerEntryFilter, SaleFilter, StockLevelFilter
 from stockflow.inventory.models import LedgerEntry, Sale, StockLevel
+from stockflow.purchasing.filters import PurchaseOrderFilter
+from stockflow.purchasing.models import PurchaseOrder
 
 EXPORTS = [
     (
         "products",
         ProductFilter,
-        Product,
+        Product.objects.all,
         exports.products,
         "Products, their stock per warehouse and in all; re-imports unchanged.",
     ),
     (
         "stock_levels",
         StockLevelFilter,
-        StockLevel,
+        # What GET /api/stock-levels reads: threshold and what is on order.
+        lambda: inventory_selectors.stock_levels_with_threshold(StockLevel.objects.all()),
         exports.stock_levels,
-        "Stock levels with their threshold.",
+        "Stock levels with their threshold and what is on order (and on draft orders).",
     ),
     (
         "ledger",
         LedgerEntryFilter,
-        LedgerEntry,
+        LedgerEntry.objects.all,
         exports.ledger,
         "Ledger entries (date range, product, warehouse, reason filters).",
     ),
-    ("sales", SaleFilter, Sale, exports.sales, "Sales."),
+    ("sales", SaleFilter, Sale.objects.all, exports.sales, "Sales."),
+    (
+        "purchase_orders",
+        PurchaseOrderFilter,
+        PurchaseOrder.objects.all,
+        exports.purchase_orders,
+        "Purchase orders, one row per line with its order's columns (an order without lines: "
+        "one row); the filters of GET /api/purchase-orders.",
+    ),
 ]
 
 urlpatterns = [
@@ -41,10 +53,10 @@ urlpatterns = [
     *[
         re_path(
             rf"^companies/(?P<company_id>\d+)/exports/{name}/?$",
-            views.export_view(name, filterset, model, build, doc).as_view(),
+            views.export_view(name, filterset, rows, build, doc).as_view(),
             name=f"export-{name.replace('_', '-')}",
         )
-        for name, filterset, model, build, doc in EXPORTS
+        for name, filterset, rows, build, doc in EXPORTS
     ],
     re_path(
         r"^companies/(?P<company_id>\d+)/exports/low_stock/?$",

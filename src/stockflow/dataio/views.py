@@ -187,6 +187,11 @@ def _filter_schema(query_filter) -> dict:
         return {"type": "boolean"}
     if isinstance(query_filter, django_filters.ChoiceFilter):
         return {"type": "string", "enum": [value for value, _ in query_filter.extra["choices"]]}
+    if isinstance(query_filter, django_filters.MultipleChoiceFilter):
+        choices = [value for value, _ in query_filter.extra["choices"]]
+        return {"type": "array", "items": {"type": "string", "enum": choices}}
+    if isinstance(query_filter, django_filters.DateFilter):
+        return {"type": "string", "format": "date"}
     if isinstance(query_filter, DateTimeFilter):
         return {"type": "string", "format": "date-time"}
     if isinstance(query_filter, django_filters.NumberFilter):
@@ -219,13 +224,14 @@ class ExportView(TenantAPIView):
 
     content_negotiation_class = FormatParameterNegotiation
     read_role = Role.VIEWER
-    #: name → (FilterSet or None, how to build the export)
+    #: name → (FilterSet, the rows before any filter, how to build the export)
     exports: dict = {}
     name = ""
 
     def build(self, company_id: int, request: Request) -> exports.Export:
-        filterset_class, model, build = self.exports[self.name]
-        queryset = model.objects.filter(company_id=company_id)
+        filterset_class, rows, build = self.exports[self.name]
+        # As the JSON list: its annotations first (some filters read them), then the filters.
+        queryset = rows().filter(company_id=company_id)
         filterset = filterset_class(request.query_params, queryset=queryset, request=request)
         if not filterset.is_valid():
             raise ValidationError(filterset.errors)
@@ -249,8 +255,9 @@ class ExportView(TenantAPIView):
         return exports.xlsx_response(file_name, export.header, export.rows)
 
 
-def export_view(name: str, filterset_class, model, build, description: str) -> type:
-    """The export view of ``name``: its rows by ``build``, filtered by ``filterset_class``."""
+def export_view(name: str, filterset_class, rows, build, description: str) -> type:
+    """The export view of ``name``: the queryset ``rows()`` returns, in the company,
+    filtered by ``filterset_class``, written by ``build``."""
 
     def get(self, request: Request, company_id: str):
         return ExportView.get(self, request, company_id)
@@ -271,7 +278,7 @@ def export_view(name: str, filterset_class, model, build, description: str) -> t
         (ExportView,),
         {
             "name": name,
-            "exports": {name: (filterset_class, model, build)},
+            "exports": {name: (filterset_class, rows, build)},
             "__doc__": description,
             "get": get,
         },

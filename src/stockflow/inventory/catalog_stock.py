@@ -13,7 +13,8 @@ and answers conflicts as 409 like the rest of the catalog (``catalog.services``)
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
@@ -22,8 +23,15 @@ from rest_framework.exceptions import NotFound, ValidationError
 
 from stockflow import locking
 from stockflow.api.errors import Conflict, ErrorCode
+from stockflow.bulkinsert import insert_rows
 from stockflow.catalog import selectors as catalog_selectors
-from stockflow.catalog.models import BundleComponent, Product, ProductType, Warehouse
+from stockflow.catalog.models import (
+    BundleComponent,
+    Product,
+    ProductType,
+    SkuRegistration,
+    Warehouse,
+)
 from stockflow.catalog.services import (
     apply_changes,
     conflict_on_integrity_error,
@@ -33,7 +41,7 @@ from stockflow.catalog.services import (
 )
 from stockflow.inventory import levels, selectors
 from stockflow.inventory.models import StockLevel
-from stockflow.inventory.movements import record_initial_stock
+from stockflow.inventory.movements import INITIAL_STOCK_NOTE, record_initial_stocks
 
 HISTORY_MESSAGE = (
     "This {kind} has stock history and cannot be deleted; deactivate it instead "
@@ -113,7 +121,15 @@ def update_product_type(product_type: ProductType, **changes) -> ProductType:
 # --- products -----------------------------------------------------------------------------
 
 
-@transaction.atomic
+@dataclass(slots=True)
+class NewProduct:
+    """A product to create: its ``fields`` (the columns ``create_product`` takes) and its
+    opening stock, units by warehouse, in the order its levels are created."""
+
+    fields: dict
+    stock: dict[Warehouse, int]
+
+
 def create_product(
     *,
     company_id: int,
@@ -130,49 +146,98 @@ def create_product(
     import_id: int | None = None,
 ) -> Product:
     """Create a product and, unless it is a bundle, its stock level in ``warehouse`` with the
-    ``initial`` ledger entry: all of it in one transaction, or nothing.
+    ``initial`` ledger entry: all of it in one transaction, or nothing (``create_products``
+    of one product).
 
     A SKU already taken (also by a request that committed while this one ran) is a 409
     ``sku_conflict``: the insert runs in its own savepoint and the unique constraint decides.
     """
-    if not is_bundle:
-        if warehouse is None:
-            raise ValidationError({"warehouse_id": ["This field is required."]})
+    if not is_bundle and warehouse is None:
+        raise ValidationError({"warehouse_id": ["This field is required."]})
+    fields = {
+        "name": name,
+        "sku": sku,
+        "price": price,
+        "description": description,
+        "product_type": product_type,
+        "low_stock_threshold": low_stock_threshold,
+        "is_bundle": is_bundle,
+    }
+    stock = {} if is_bundle else {warehouse: initial_quantity}
+    (product,) = create_products(
+        company_id=company_id,
+        products=[NewProduct(fields, stock)],
+        actor=actor,
+        import_id=import_id,
+    )
+    return product
+
+
+def _check_product_types(company_id: int, product_types) -> None:
+    """400 unless each product type is the company's and still exists; held ``FOR SHARE``
+    until commit (``locking`` rule 5)."""
+    product_types = {t.pk: t for t in product_types if t is not None}
+    held = locking.lock_rows_for_share(
+        ProductType,
+        company_id,
+        [pk for pk, t in product_types.items() if t.company_id == company_id],
+    )
+    for pk in sorted(product_types):
+        if pk not in held:
+            raise ValidationError({"product_type_id": [f"Not found: {pk}."]})
+
+
+@transaction.atomic
+def create_products(
+    *, company_id: int, products: Sequence[NewProduct], actor=None, import_id: int | None = None
+) -> list[Product]:
+    """Create products of one company with their opening stock, in one transaction: the
+    products in one statement (``bulkinsert``), then every level of their ``stock`` and
+    their ``initial`` ledger entries (``movements.record_initial_stocks``). A warehouse
+    must be the company's (400) and exist (404), a product type too (400); they are held
+    ``FOR SHARE`` until commit.
+
+    A SKU already taken (also by a transaction that committed while this one ran) is a 409
+    ``sku_conflict`` naming the first such SKU: the insert runs in its own savepoint and the
+    unique constraint decides."""
+    warehouses = {w.pk: w for new in products for w in new.stock}
+    for warehouse in warehouses.values():
         if warehouse.company_id != company_id:
             raise ValidationError({"warehouse_id": ["Must belong to the product's company."]})
-        if not locking.lock_for_share(Warehouse, warehouse.pk, company_id):
-            raise NotFound(f"warehouse_id {warehouse.pk} not found.")
-    if product_type is not None and (
-        product_type.company_id != company_id
-        or not locking.lock_for_share(ProductType, product_type.pk, company_id)
-    ):
-        raise ValidationError({"product_type_id": [f"Not found: {product_type.pk}."]})
+    held = locking.lock_rows_for_share(Warehouse, company_id, warehouses)
+    for pk in sorted(warehouses):
+        if pk not in held:
+            raise NotFound(f"warehouse_id {pk} not found.")
+    _check_product_types(company_id, (new.fields.get("product_type") for new in products))
 
     now = timezone.now()
-    product = Product(
-        company_id=company_id,
-        name=name,
-        sku=sku,
-        description=description,
-        price=price,
-        product_type=product_type,
-        low_stock_threshold=low_stock_threshold,
-        is_bundle=is_bundle,
-        created_at=now,
-        updated_at=now,
+    rows = [
+        Product(company_id=company_id, created_at=now, updated_at=now, **new.fields)
+        for new in products
+    ]
+    skus = [row.sku for row in rows]
+    fields = [f.attname for f in Product._meta.concrete_fields if not f.primary_key]
+    with conflict_on_integrity_error(lambda: _first_sku_conflict(skus)):
+        ids = insert_rows(Product, fields, [[getattr(row, f) for f in fields] for row in rows])
+    for row, pk in zip(rows, ids, strict=True):
+        row.pk, row._state.adding = pk, False
+    record_initial_stocks(
+        company_id,
+        [
+            (row.pk, warehouse.pk, quantity)
+            for row, new in zip(rows, products, strict=True)
+            for warehouse, quantity in new.stock.items()
+        ],
+        actor=actor,
+        note=INITIAL_STOCK_NOTE,
+        import_id=import_id,
     )
-    with conflict_on_integrity_error(lambda: sku_conflict(sku)):
-        product.save(force_insert=True)
-    if not is_bundle:
-        record_initial_stock(
-            product=product,
-            warehouse=warehouse,
-            quantity=initial_quantity,
-            actor=actor,
-            note="Stock at product creation",
-            import_id=import_id,
-        )
-    return product
+    return rows
+
+
+def _first_sku_conflict(skus: list[str]) -> Conflict | None:
+    taken = set(SkuRegistration.objects.filter(sku__in=skus).values_list("sku", flat=True))
+    return next((sku_conflict(sku) for sku in skus if sku in taken), None)
 
 
 def _refuse_if_in_bundles(company_id: int, product_id: int, advice: str) -> None:
@@ -210,6 +275,11 @@ def _change_bundle_flag(locked: Product, becomes: bool) -> None:
         )
 
 
+# What decides a product's threshold (``catalog.thresholds``): a change of either is copied to
+# the product's stock levels.
+THRESHOLD_FIELDS = frozenset({"low_stock_threshold", "product_type"})
+
+
 @transaction.atomic
 def update_product(product: Product, **changes) -> Product:
     """Change a product's fields. Turning a product into a bundle drops its (empty) stock
@@ -218,7 +288,7 @@ def update_product(product: Product, **changes) -> Product:
     copied to the product's stock levels in the same transaction (one UPDATE); they are
     locked before the product row."""
     becomes = changes.get("is_bundle")
-    new_threshold = "low_stock_threshold" in changes or "product_type" in changes
+    new_threshold = bool(changes.keys() & THRESHOLD_FIELDS)
     if becomes is not None:
         # Decided on the locked row: the flag may have changed since the product was read.
         locking.lock_bundle_graph(product.company_id)
@@ -234,12 +304,7 @@ def update_product(product: Product, **changes) -> Product:
     if becomes is not None and becomes != locked.is_bundle:
         _change_bundle_flag(locked, becomes)
 
-    product_type = changes.get("product_type")
-    if product_type is not None and (
-        product_type.company_id != locked.company_id
-        or not locking.lock_for_share(ProductType, product_type.pk, locked.company_id)
-    ):
-        raise ValidationError({"product_type_id": [f"Not found: {product_type.pk}."]})
+    _check_product_types(locked.company_id, [changes.get("product_type")])
 
     fields = apply_changes(locked, changes)
     if fields:
@@ -247,8 +312,38 @@ def update_product(product: Product, **changes) -> Product:
         with conflict_on_integrity_error(lambda: sku_conflict(locked.sku, locked.pk)):
             locked.save(update_fields=[*fields, "updated_at"])
     if new_threshold and not locked.is_bundle:
-        levels.copy_product_threshold(locked.company_id, locked.pk)
+        levels.copy_product_thresholds(locked.company_id, [locked.pk])
     return locked
+
+
+@transaction.atomic
+def update_products(*, company_id: int, changes: Sequence[tuple[Product, dict]]) -> list[Product]:
+    """``update_product`` of many products of one company, each with its changes, none of
+    them to the SKU or the bundle flag: the stock levels of the products whose threshold may
+    change are locked, then the product rows (each in id order, in one statement), the
+    changes written in one UPDATE and the thresholds copied to the levels. A product deleted
+    meanwhile is a 404, a product type not the company's a 400.
+
+    A transaction that calls this several times (an import, chunk by chunk) locks the levels
+    of all its products first (``stockflow.locking``), so that no call waits for a level
+    while it holds product rows."""
+    if any(change.keys() & {"sku", "is_bundle"} for _, change in changes):
+        raise ValueError("update_products changes neither SKUs nor bundle flags")
+    retyped = [product.pk for product, change in changes if change.keys() & THRESHOLD_FIELDS]
+    locking.lock_stock_levels_of_products(company_id, retyped)
+    locked = locking.lock_rows(Product, company_id, [product.pk for product, _ in changes])
+    if any(product.pk not in locked for product, _ in changes):
+        raise NotFound()
+    _check_product_types(company_id, (change.get("product_type") for _, change in changes))
+    now = timezone.now()
+    fields = {"updated_at"}
+    for product, change in changes:
+        row = locked[product.pk]
+        fields.update(apply_changes(row, change))
+        row.updated_at = now
+    Product.objects.bulk_update(list(locked.values()), sorted(fields))
+    levels.copy_product_thresholds(company_id, [pk for pk in retyped if not locked[pk].is_bundle])
+    return [locked[product.pk] for product, _ in changes]
 
 
 def delete_product(product: Product) -> None:

@@ -29,6 +29,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
+from stockflow.bulkinsert import insert_rows
 from stockflow.catalog.models import Product
 from stockflow.inventory.models import StockEvent, StockEventType
 from stockflow.locking import LevelKey
@@ -72,9 +73,21 @@ def crossings(before: int, after: int, threshold: int | None) -> list[str]:
     return types
 
 
+# The columns of a stock event row, as ``record_crossings`` writes them.
+EVENT_FIELDS = (
+    "company_id",
+    "type",
+    "stock_level_id",
+    "product_id",
+    "warehouse_id",
+    "data",
+    "created_at",
+)
+
+
 def record_crossings(
     company_id: int, moves: Iterable[LevelMove], *, at: datetime | None = None
-) -> list[StockEvent]:
+) -> None:
     """Insert the events of ``moves`` (changes to locked levels of ``company_id``, in the order
     they were applied). Costs nothing when no level crossed: the hot paths call it on every
     change. Call inside the transaction of the change."""
@@ -84,7 +97,7 @@ def record_crossings(
         for kind in crossings(move.before, move.after, move.threshold)
     ]
     if not found:
-        return []
+        return
     at = at or timezone.now()
     product_ids = sorted({move.product_id for move, _ in found})
     skus = dict(
@@ -98,7 +111,7 @@ def record_crossings(
         }
     )
     figures = _alert_figures(company_id, alerting, at) if alerting and _alert_figures else {}
-    events = []
+    rows = []
     for move, kind in found:
         data = {
             "product_id": move.product_id,
@@ -111,15 +124,8 @@ def record_crossings(
         }
         if kind != StockEventType.REPLENISHED:
             data.update(figures.get((move.product_id, move.warehouse_id), {}))
-        events.append(
-            StockEvent(
-                company_id=company_id,
-                type=kind,
-                stock_level_id=move.level_id,
-                product_id=move.product_id,
-                warehouse_id=move.warehouse_id,
-                data=data,
-                created_at=at,
-            )
+        rows.append(
+            (company_id, str(kind), move.level_id, move.product_id, move.warehouse_id, data, at)
         )
-    return StockEvent.objects.bulk_create(events)
+    # One statement (``bulkinsert``): a sale's one event, or an import chunk's thousands.
+    insert_rows(StockEvent, EVENT_FIELDS, rows)

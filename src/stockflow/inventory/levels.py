@@ -4,7 +4,7 @@ product's effective low-stock threshold kept on each.
 Locks come from ``stockflow.locking``, which documents their order; the threshold rule is
 ``catalog.thresholds``. A level's threshold copy is written only here: when the level is
 created (``ensure_stock_levels``, ``lock_effective_thresholds`` for the opening level of a
-new product) and when what decides it changes (``copy_product_threshold``,
+new product) and when what decides it changes (``copy_product_thresholds``,
 ``copy_type_threshold``).
 """
 
@@ -63,7 +63,7 @@ def ensure_stock_levels(company_id: int, keys: Iterable[LevelKey]) -> None:
               WHERE s.company_id = p.company_id AND s.product_id = p.id AND s.warehouse_id = w.id
           )
         ORDER BY p.id, w.id
-        ON CONFLICT (product_id, warehouse_id) DO NOTHING
+        ON CONFLICT (company_id, product_id, warehouse_id) DO NOTHING
         RETURNING id, product_id, low_stock_threshold
     """
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
@@ -101,14 +101,17 @@ def lock_effective_thresholds(company_id: int, product_ids: Iterable[int]) -> di
     }
 
 
-def copy_product_threshold(company_id: int, product_id: int) -> None:
-    """Set the threshold copy of a product's stock levels to its effective threshold (read
-    under ``lock_effective_thresholds``); one UPDATE of the levels whose copy differs. The
-    caller has locked the levels, then the product row (``stockflow.locking``)."""
-    threshold = lock_effective_thresholds(company_id, [product_id]).get(product_id)
-    _set_threshold(
-        StockLevel.objects.filter(company_id=company_id, product_id=product_id), threshold
-    )
+def copy_product_thresholds(company_id: int, product_ids: Iterable[int]) -> None:
+    """Set the threshold copy of the stock levels of the company's ``product_ids`` to their
+    product's effective threshold (read under ``lock_effective_thresholds``); one UPDATE per
+    distinct threshold, of the levels whose copy differs. The caller has locked the levels,
+    then the product rows (``stockflow.locking``)."""
+    products_by_threshold: dict[int | None, list[int]] = {}
+    for product_id, threshold in lock_effective_thresholds(company_id, product_ids).items():
+        products_by_threshold.setdefault(threshold, []).append(product_id)
+    for threshold, ids in products_by_threshold.items():
+        levels = StockLevel.objects.filter(company_id=company_id, product_id__in=ids)
+        _set_threshold(levels, threshold)
 
 
 def copy_type_threshold(product_type: ProductType) -> None:

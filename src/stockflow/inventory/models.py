@@ -66,7 +66,8 @@ class StockLevel(TenantModel):
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["product", "warehouse"], name="stock_level_one_per_product_warehouse"
+                fields=["company", "product", "warehouse"],
+                name="stock_level_one_per_product_warehouse",
             ),
             models.CheckConstraint(condition=Q(quantity__gte=0), name="stock_level_quantity_gte_0"),
         ]

@@ -16,6 +16,7 @@ from rest_framework.exceptions import ValidationError
 
 from stockflow import locking
 from stockflow.api.limits import MAX_OPERATION_QUANTITY, MAX_STOCK_QUANTITY
+from stockflow.bulkinsert import insert_rows
 from stockflow.catalog.models import Product, Warehouse
 from stockflow.inventory.events import LevelMove, record_crossings
 from stockflow.inventory.levels import lock_effective_thresholds
@@ -216,6 +217,96 @@ def adjust_stock(
     raise refusal
 
 
+@transaction.atomic
+def count_stocks(
+    company_id: int,
+    counts: Sequence[tuple[Product, Warehouse, int]],
+    *,
+    actor=None,
+    note: str = "",
+    external_reference: str = "",
+) -> None:
+    """``adjust_stock`` of many stock counts (product, warehouse, counted quantity) of the
+    company, in order, in a few statements: their levels locked in one statement, a
+    ``count`` movement for each (one statement for all), the ledger entries of the counts
+    that changed a quantity, the levels' new quantities and their stock events
+    (``operations.apply_changes``). Missing levels are created as ``adjust_stock`` creates
+    them (``operations.add_missing_levels``)."""
+    for product, warehouse, counted in counts:
+        check_can_hold_stock(product, warehouse)
+        if not 0 <= counted <= MAX_STOCK_QUANTITY:
+            raise ValidationError(
+                {"counted_quantity": [f"Must be between 0 and {MAX_STOCK_QUANTITY}."]}
+            )
+    keys = [(product.id, warehouse.id) for product, warehouse, _ in counts]
+    levels = locking.lock_stock_levels(company_id, keys)
+    refusal = add_missing_levels(
+        company_id,
+        levels,
+        [key for key, (_, _, counted) in zip(keys, counts, strict=True) if counted],
+    )
+    if refusal is not None:
+        raise refusal
+    quantities = {key: level.quantity for key, level in levels.items()}
+    deltas = []
+    for key, (_, _, counted) in zip(keys, counts, strict=True):
+        deltas.append(counted - quantities.get(key, 0))
+        quantities[key] = counted
+    now = timezone.now()
+    movement_ids = insert_rows(
+        StockMovement,
+        MOVEMENT_FIELDS,
+        [
+            (
+                company_id,
+                MovementKind.ADJUSTMENT.value,
+                product.id,
+                warehouse.id,
+                None,
+                delta,
+                counted,
+                AdjustmentReason.COUNT.value,
+                external_reference,
+                note,
+                actor.pk if actor is not None else None,
+                now,
+            )
+            for (product, warehouse, counted), delta in zip(counts, deltas, strict=True)
+        ],
+    )
+    apply_changes(
+        [
+            LevelChange(key, delta, LedgerReason.ADJUSTMENT, movement_id)
+            for key, delta, movement_id in zip(keys, deltas, movement_ids, strict=True)
+            if delta
+        ],
+        company_id=company_id,
+        reference_type=ReferenceType.MOVEMENT,
+        reference_id=None,
+        actor=actor,
+        note=note,
+        adjustment_reason=AdjustmentReason.COUNT,
+        levels=levels,
+    )
+
+
+# The columns of a movement row, as ``count_stocks`` writes them.
+MOVEMENT_FIELDS = (
+    "company_id",
+    "kind",
+    "product_id",
+    "warehouse_id",
+    "to_warehouse_id",
+    "quantity",
+    "counted_quantity",
+    "adjustment_reason",
+    "external_reference",
+    "note",
+    "created_by_id",
+    "created_at",
+)
+
+
 def transfer_stock(
     *,
     product: Product,
@@ -257,7 +348,9 @@ def transfer_stock(
     return run_locked(product.company_id, changes, write)
 
 
-@transaction.atomic
+INITIAL_STOCK_NOTE = "Stock at product creation"
+
+
 def record_initial_stock(
     *,
     product: Product,
@@ -269,37 +362,103 @@ def record_initial_stock(
 ) -> StockLevel:
     """Create the stock level of a new product in a warehouse, with the product's effective
     low-stock threshold (read under the locks of ``locking`` rule 5) and its ``initial``
-    ledger entry when the quantity is not zero. The product is new, so nothing else can hold
-    a lock on this level. The entry refers to the product, or to the import ``import_id``
-    that created it."""
-    now = timezone.now()
-    threshold = lock_effective_thresholds(product.company_id, [product.pk]).get(product.pk)
-    level = StockLevel.objects.create(
+    ledger entry when the quantity is not zero: ``record_initial_stocks`` of one level."""
+    (opened,) = record_initial_stocks(
+        product.company_id,
+        [(product.pk, warehouse.pk, quantity)],
+        actor=actor,
+        note=note,
+        import_id=import_id,
+    )
+    return StockLevel(
+        id=opened.level_id,
         company_id=product.company_id,
         product=product,
         warehouse=warehouse,
         quantity=quantity,
-        low_stock_threshold=threshold,
-        updated_at=now,
+        low_stock_threshold=opened.threshold,
     )
-    if quantity:
-        LedgerEntry.objects.create(
-            company_id=product.company_id,
-            stock_level=level,
-            product=product,
-            warehouse=warehouse,
-            change=quantity,
-            quantity_after=quantity,
-            reason=LedgerReason.INITIAL,
-            reference_type=ReferenceType.PRODUCT if import_id is None else ReferenceType.IMPORT,
-            reference_id=product.pk if import_id is None else import_id,
-            actor=actor,
-            note=note,
-            created_at=now,
-        )
-        record_crossings(
-            product.company_id,
-            [LevelMove(level.id, product.pk, warehouse.pk, threshold, 0, quantity)],
-            at=now,
-        )
-    return level
+
+
+@transaction.atomic
+def record_initial_stocks(
+    company_id: int,
+    openings: Sequence[tuple[int, int, int]],
+    *,
+    actor=None,
+    note: str = "",
+    import_id: int | None = None,
+) -> list[LevelMove]:
+    """Create the stock levels of new products of the company, one per (product id,
+    warehouse id, quantity) of ``openings``, in that order and in one statement
+    (``bulkinsert``): each with its product's effective low-stock threshold (read under the
+    locks of ``locking`` rule 5), and, when its quantity is not zero, its ``initial`` ledger
+    entry (one statement for all) and the stock events of that change from 0. The products
+    are new, so nothing else can hold a lock on these levels. An entry refers to its
+    product, or to the import ``import_id`` that created it. Returns each level's change
+    from 0, in order."""
+    if not openings:
+        return []
+    now = timezone.now()
+    thresholds = lock_effective_thresholds(
+        company_id, {product_id for product_id, _, _ in openings}
+    )
+    level_ids = insert_rows(
+        StockLevel,
+        (
+            "company_id",
+            "product_id",
+            "warehouse_id",
+            "quantity",
+            "low_stock_threshold",
+            "updated_at",
+        ),
+        [
+            (company_id, product_id, warehouse_id, quantity, thresholds.get(product_id), now)
+            for product_id, warehouse_id, quantity in openings
+        ],
+    )
+    opened = [
+        LevelMove(level_id, product_id, warehouse_id, thresholds.get(product_id), 0, quantity)
+        for level_id, (product_id, warehouse_id, quantity) in zip(level_ids, openings, strict=True)
+    ]
+    stocked = [move for move in opened if move.after]
+    reference_type = (ReferenceType.PRODUCT if import_id is None else ReferenceType.IMPORT).value
+    insert_rows(
+        LedgerEntry,
+        (
+            "company_id",
+            "stock_level_id",
+            "product_id",
+            "warehouse_id",
+            "change",
+            "quantity_after",
+            "reason",
+            "adjustment_reason",
+            "reference_type",
+            "reference_id",
+            "actor_id",
+            "note",
+            "created_at",
+        ),
+        [
+            (
+                company_id,
+                move.level_id,
+                move.product_id,
+                move.warehouse_id,
+                move.after,
+                move.after,
+                LedgerReason.INITIAL.value,
+                "",
+                reference_type,
+                move.product_id if import_id is None else import_id,
+                actor.pk if actor is not None else None,
+                note,
+                now,
+            )
+            for move in stocked
+        ],
+    )
+    record_crossings(company_id, stocked, at=now)
+    return opened

@@ -56,11 +56,13 @@ def short_line(key: LevelKey, requested: int, available: int) -> dict:
 
 @dataclass(slots=True)
 class LevelChange:
-    """One signed change to one stock level, and the ledger reason it is written with."""
+    """One signed change to one stock level, and the ledger reason it is written with; its
+    own document (``reference_id``) when the changes of one write refer to several."""
 
     key: LevelKey
     change: int
     reason: str
+    reference_id: int | None = None
 
 
 @dataclass
@@ -177,15 +179,15 @@ def apply_changes(
     *,
     company_id: int,
     reference_type: str,
-    reference_id: int,
+    reference_id: int | None,
     actor=None,
     note: str = "",
     adjustment_reason: str = "",
     levels: dict[LevelKey, LockedLevel],
 ) -> list[LedgerEntry]:
     """Write ``changes`` to the locked ``levels`` (in one UPDATE) and their ledger entries (in
-    one INSERT), in the order of ``changes``, and their stock events. The caller has checked
-    the new quantities."""
+    one INSERT), in the order of ``changes``, and their stock events. An entry refers to
+    ``reference_id``, or to its change's own. The caller has checked the new quantities."""
     now = timezone.now()
     entries = []
     moves = []
@@ -205,7 +207,7 @@ def apply_changes(
                 reason=change.reason,
                 adjustment_reason=adjustment_reason,
                 reference_type=reference_type,
-                reference_id=reference_id,
+                reference_id=change.reference_id or reference_id,
                 actor=actor,
                 note=note,
                 created_at=now,

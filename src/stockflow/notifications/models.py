@@ -84,7 +84,7 @@ class WebhookDelivery(TenantModel):
         ordering = ["-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["endpoint", "event"],
+                fields=["company", "endpoint", "event"],
                 condition=Q(event__isnull=False),
                 name="webhook_delivery_one_per_event",
             )

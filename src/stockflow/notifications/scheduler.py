@@ -15,6 +15,7 @@ from django.utils import timezone
 from stockflow.notifications import services, tasks
 from stockflow.notifications.models import ScheduledJob
 from stockflow.ops import heartbeat
+from stockflow.tenancy import dbcontext
 
 logger = logging.getLogger("stockflow.worker")
 
@@ -60,8 +61,10 @@ HEARTBEAT_EVERY = timedelta(seconds=5)
 
 
 def tick(now: datetime | None = None) -> None:
-    services.dispatch_new_events(now)
-    enqueue_due_jobs(now)
+    """Every company's new events, and the platform's periodic jobs: maintenance."""
+    with dbcontext.maintenance():
+        services.dispatch_new_events(now)
+        enqueue_due_jobs(now)
 
 
 class Scheduler(threading.Thread):

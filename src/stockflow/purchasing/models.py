@@ -106,7 +106,9 @@ class PurchaseOrderLine(TenantModel):
     class Meta:
         ordering = ["id"]
         constraints = [
-            models.UniqueConstraint(fields=["order", "product"], name="po_line_one_per_product"),
+            models.UniqueConstraint(
+                fields=["company", "order", "product"], name="po_line_one_per_product"
+            ),
             models.CheckConstraint(condition=Q(quantity_ordered__gt=0), name="po_line_qty_gt_0"),
             models.CheckConstraint(
                 condition=Q(quantity_received__gte=0)

@@ -15,7 +15,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -26,6 +26,7 @@ from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
 from stockflow import locking
+from stockflow.alerts.report import low_stock_report
 from stockflow.api.errors import Conflict, ErrorCode
 from stockflow.catalog.lead_times import effective_lead_time_days
 from stockflow.catalog.models import (
@@ -35,6 +36,7 @@ from stockflow.catalog.models import (
     Supplier,
     Warehouse,
 )
+from stockflow.inventory import levels
 from stockflow.inventory.models import ReferenceType
 from stockflow.inventory.movements import receive_stock_lines
 from stockflow.purchasing import events, tasks
@@ -330,13 +332,25 @@ class ReceiptLine:
     quantity: int
 
 
+def prepare_receipt(
+    order: PurchaseOrder, lines: Sequence[ReceiptLine]
+) -> Callable[[], None] | None:
+    """What to run before ``receive_order``'s transaction: create the stock levels that the
+    lines' products fill in the order's warehouse (``inventory.levels``)."""
+    product_ids = PurchaseOrderLine.objects.filter(
+        company_id=order.company_id, order=order, id__in=[line.line_id for line in lines]
+    ).values_list("product_id", flat=True)
+    return levels.prepare_receipt_lines(
+        company_id=order.company_id, product_ids=list(product_ids), warehouse_id=order.warehouse_id
+    )
+
+
 def receive_order(
     order: PurchaseOrder, lines: Sequence[ReceiptLine], *, actor=None, note: str = ""
 ) -> PurchaseOrder:
     """Receive units against an ordered or partly received order, line by line, in one
     transaction: never more than remains on a line (409 ``over_receipt`` listing every such
-    line, nothing written). Create the stock levels beforehand
-    (``inventory.levels.prepare_receipt_lines``)."""
+    line, nothing written). Create the stock levels beforehand (``prepare_receipt``)."""
     line_ids = [line.line_id for line in lines]
     if len(set(line_ids)) != len(line_ids):
         raise ValidationError({"lines": ["Each line at most once."]})
@@ -494,3 +508,24 @@ def create_orders_from_alerts(*, company_id: int, compute_alerts, actor=None) ->
             for (supplier_id, warehouse_id), group in sorted(groups.items())
         ]
     return FromAlertsResult(orders=orders, skipped=skipped)
+
+
+def create_orders_from_report(*, company_id: int, params: dict, actor=None) -> FromAlertsResult:
+    """``create_orders_from_alerts`` over the low-stock report with ``params`` (validated by
+    ``serializers.FromAlertsInput``: the window and cover days, and optionally a warehouse,
+    a product type and only some products), read as of the moment the counter is locked."""
+
+    def compute_alerts() -> list[dict]:
+        return low_stock_report(
+            company_id=company_id,
+            now=timezone.now(),
+            days=params["days"],
+            cover_days=params["cover_days"],
+            warehouse_id=params.get("warehouse_id"),
+            product_type_id=params.get("product_type_id"),
+            product_ids=params.get("product_ids", ()),
+        ).rows
+
+    return create_orders_from_alerts(
+        company_id=company_id, compute_alerts=compute_alerts, actor=actor
+    )

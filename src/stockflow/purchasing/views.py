@@ -8,7 +8,6 @@ from __future__ import annotations
 from functools import partial
 
 from django.http import HttpResponse
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status
@@ -17,13 +16,11 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from stockflow.alerts.report import low_stock_report
 from stockflow.api.idempotency import run_idempotent
 from stockflow.api.schema import IDEMPOTENCY_PARAMETER
-from stockflow.inventory import levels
 from stockflow.purchasing import selectors, sending, services
 from stockflow.purchasing.filters import PurchaseOrderFilter
-from stockflow.purchasing.models import PurchaseOrder, PurchaseOrderLine
+from stockflow.purchasing.models import PurchaseOrder
 from stockflow.purchasing.serializers import (
     FromAlertsInput,
     FromAlertsResultSerializer,
@@ -159,9 +156,6 @@ class PurchaseOrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Ten
         serializer = OrderReceiptInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         lines = serializer.receipt_lines()
-        product_ids = PurchaseOrderLine.objects.filter(
-            company_id=order.company_id, order=order, id__in=[line.line_id for line in lines]
-        ).values_list("product_id", flat=True)
 
         def receive() -> Response:
             received = services.receive_order(
@@ -176,11 +170,7 @@ class PurchaseOrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Ten
             request,
             order.company_id,
             receive,
-            prepare=levels.prepare_receipt_lines(
-                company_id=order.company_id,
-                product_ids=list(product_ids),
-                warehouse_id=order.warehouse_id,
-            ),
+            prepare=services.prepare_receipt(order, lines),
         )
 
     @extend_schema(responses={(200, "text/html"): OpenApiTypes.STR, 404: ERRORS[404]})
@@ -243,19 +233,8 @@ class PurchaseOrdersFromAlertsView(TenantAPIView):
         )
 
     def _create(self, company_id: int, params: dict, actor) -> Response:
-        def compute_alerts() -> list[dict]:
-            return low_stock_report(
-                company_id=company_id,
-                now=timezone.now(),
-                days=params["days"],
-                cover_days=params["cover_days"],
-                warehouse_id=params.get("warehouse_id"),
-                product_type_id=params.get("product_type_id"),
-                product_ids=params.get("product_ids", ()),
-            ).rows
-
-        result = services.create_orders_from_alerts(
-            company_id=company_id, compute_alerts=compute_alerts, actor=actor
+        result = services.create_orders_from_report(
+            company_id=company_id, params=params, actor=actor
         )
         orders = list(
             selectors.orders_with_lines(

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
+from stockflow.tenancy import dbcontext
 from stockflow.tenancy.selectors import token_with_roles
 from stockflow.tenancy.tokens import split_prefix, token_matches
 
@@ -30,7 +31,8 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         prefix = split_prefix(raw)
         if prefix is None:
             raise exceptions.AuthenticationFailed("Invalid token.")
-        found = token_with_roles(prefix)
+        with dbcontext.platform():
+            found = token_with_roles(prefix)
         if found is None or not token_matches(raw, found[0].token_hash):
             raise exceptions.AuthenticationFailed("Invalid token.")
         token, roles = found

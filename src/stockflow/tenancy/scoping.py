@@ -43,6 +43,7 @@ from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from stockflow.tenancy import dbcontext
 from stockflow.tenancy.models import ROLE_RANK, Membership, Role
 
 
@@ -55,6 +56,8 @@ class TenantScope:
     def __init__(self, user, roles: dict[int, str] | None = None) -> None:
         self.user = user
         self._roles = roles
+        if roles is not None:
+            dbcontext.admit(roles)
 
     @classmethod
     def of(cls, request: Request) -> TenantScope:
@@ -71,9 +74,12 @@ class TenantScope:
             if self.user is None or not self.user.is_authenticated:
                 self._roles = {}
             else:
-                self._roles = dict(
-                    Membership.objects.filter(user=self.user).values_list("company_id", "role")
-                )
+                with dbcontext.platform():
+                    self._roles = dict(
+                        Membership.objects.filter(user=self.user).values_list("company_id", "role")
+                    )
+            # The database shows the request these companies' rows, and no other.
+            dbcontext.admit(self._roles)
         return self._roles
 
     def reload(self) -> None:
@@ -271,11 +277,12 @@ class TenantPageMixin:
     def dispatch(self, request, *args, **kwargs):
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
-        self.memberships = list(
-            Membership.objects.filter(user=request.user)
-            .select_related("company")
-            .order_by("company__name", "company_id")
-        )
+        with dbcontext.platform():
+            self.memberships = list(
+                Membership.objects.filter(user=request.user)
+                .select_related("company")
+                .order_by("company__name", "company_id")
+            )
         self.tenant = TenantScope(request.user, {m.company_id: m.role for m in self.memberships})
         request._tenant_scope = self.tenant
         self.company_id = int(kwargs["company_id"])

@@ -16,6 +16,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
@@ -38,6 +39,11 @@ from stockflow.catalog.serializers import (
     SupplierSerializer,
     WarehouseSerializer,
 )
+from stockflow.dataio import services as import_services
+from stockflow.dataio.importers import IMPORTERS, STOCK_PREFIX
+from stockflow.dataio.models import ImportJob, ImportKind, ImportStatus
+from stockflow.dataio.serializers import ImportUploadSerializer
+from stockflow.dataio.urls import EXPORTS
 from stockflow.inventory import catalog_stock
 from stockflow.inventory import commands as stock_commands
 from stockflow.inventory import selectors as inventory_selectors
@@ -52,6 +58,18 @@ from stockflow.notifications.serializers import (
     EVENT_TYPES,
     NotificationPreferenceSerializer,
     WebhookEndpointInput,
+)
+from stockflow.purchasing import selectors as purchasing_selectors
+from stockflow.purchasing import sending as purchasing_sending
+from stockflow.purchasing import services as purchasing_services
+from stockflow.purchasing.filters import PurchaseOrderFilter
+from stockflow.purchasing.models import PurchaseOrder, PurchaseOrderStatus
+from stockflow.purchasing.serializers import (
+    FromAlertsInput,
+    OrderActionInput,
+    OrderReceiptInput,
+    PurchaseOrderInput,
+    PurchaseOrderUpdateInput,
 )
 from stockflow.tenancy import services as tenancy_services
 from stockflow.tenancy.models import ApiToken, Membership, Role
@@ -426,3 +444,221 @@ def save_notification_preferences(caller: Caller, post: Mapping) -> Notification
     return notification_services.save_preferences(
         company_id=caller.company_id, user=caller.user, **data
     )
+
+
+# --- purchase orders --------------------------------------------------------------------------
+
+ORDER_STATUSES = PurchaseOrderStatus.choices
+OverReceipt = purchasing_services.OverReceipt
+
+
+def order_search(query: Mapping, queryset) -> PurchaseOrderFilter:
+    """The API's purchase order filters (``status``, ``supplier_id``...) over ``queryset``."""
+    return PurchaseOrderFilter(data=query, queryset=queryset)
+
+
+def orders_with_lines(queryset):
+    return purchasing_selectors.orders_with_lines(queryset)
+
+
+def order_actions(order: PurchaseOrder) -> set[str]:
+    """The actions (``edit``, ``order``, ``cancel``, ``receive``, ``close``) the order's
+    status allows, as the services decide them: the page shows only their buttons."""
+    return {
+        action
+        for action, (allowed, _) in purchasing_services.TRANSITIONS.items()
+        if order.status in allowed
+    }
+
+
+def order_figures(order: PurchaseOrder) -> dict:
+    """The lines of an order of ``orders_with_lines`` with their totals, the order's total
+    (None while a line has no cost) and whether it is overdue."""
+    lines = list(order.lines.all())
+    return {
+        "lines": [
+            {
+                "line": line,
+                "remaining": line.quantity_ordered - line.quantity_received,
+                "total": purchasing_selectors.line_total(line),
+            }
+            for line in lines
+        ],
+        "total": purchasing_selectors.order_total(lines),
+        "overdue": purchasing_selectors.is_overdue(order),
+    }
+
+
+def order_document_html(order: PurchaseOrder) -> str:
+    """The printable order (what the supplier's email shows); ``order`` comes from
+    ``orders_with_lines`` with its company."""
+    return purchasing_sending.render_order_html(purchasing_selectors.order_document(order))
+
+
+def _order_lines(data: dict) -> list[purchasing_services.LineInput]:
+    return [
+        purchasing_services.LineInput(line["product_id"], line["quantity"], line["unit_cost"])
+        for line in data["lines"]
+    ]
+
+
+def create_order(caller: Caller, data: Mapping, *, key: str, body: Mapping, path: str) -> int:
+    """A new draft of the caller's company; ``data`` is what the API's create reads."""
+    valid = _validated(PurchaseOrderInput, data, context=caller.context(Role.ADMIN))
+    if valid["warehouse_id"].company_id != caller.company_id:
+        raise NotFound("warehouse_id not found.")
+
+    def create() -> dict:
+        order = purchasing_services.create_order(
+            supplier=valid["supplier_id"],
+            warehouse=valid["warehouse_id"],
+            lines=_order_lines(valid),
+            expected_date=valid["expected_date"],
+            notes=valid["notes"],
+            actor=caller.user,
+        )
+        return {"id": order.pk}
+
+    result, _ = run_once(
+        path=path, company_id=caller.company_id, key=key, body=body, operation=create
+    )
+    return result["id"]
+
+
+def update_order(caller: Caller, order: PurchaseOrder, data: Mapping) -> PurchaseOrder:
+    """Change a draft: its header and all its lines, as the API's PATCH with ``lines``."""
+    valid = _validated(PurchaseOrderUpdateInput, data, context=caller.context(Role.ADMIN))
+    for name in ("supplier_id", "warehouse_id"):
+        if name in valid and valid[name].company_id != order.company_id:
+            raise ValidationError({name: ["Must belong to the order's company."]})
+    return purchasing_services.update_order(
+        order,
+        supplier=valid.get("supplier_id"),
+        warehouse=valid.get("warehouse_id"),
+        expected_date=valid.get("expected_date"),
+        notes=valid.get("notes", ""),
+        lines=_order_lines(valid),
+    )
+
+
+def place_order(caller: Caller, order: PurchaseOrder, post: Mapping) -> PurchaseOrder:
+    data = _validated(OrderActionInput, post, context={})
+    return purchasing_services.place_order(
+        order, actor=caller.user, send_to_supplier=data["send_to_supplier"]
+    )
+
+
+def cancel_order(order: PurchaseOrder) -> PurchaseOrder:
+    return purchasing_services.cancel_order(order)
+
+
+def close_order(order: PurchaseOrder) -> PurchaseOrder:
+    return purchasing_services.close_order(order)
+
+
+def receive_order(
+    caller: Caller, order: PurchaseOrder, data: Mapping, *, key: str, body: Mapping, path: str
+) -> tuple[dict, bool]:
+    """Receive units line by line, once per form key, exactly as the API's receipts: the
+    stock levels are prepared first, then one transaction. Returns ({"id"}, resubmit)."""
+    serializer = OrderReceiptInput(data=data)
+    serializer.is_valid(raise_exception=True)
+    lines = serializer.receipt_lines()
+
+    def receive() -> dict:
+        purchasing_services.receive_order(
+            order, lines, actor=caller.user, note=serializer.validated_data["note"]
+        )
+        return {"id": order.pk}
+
+    return run_once(
+        path=path,
+        company_id=caller.company_id,
+        key=key,
+        body=body,
+        operation=receive,
+        prepare=purchasing_services.prepare_receipt(order, lines),
+    )
+
+
+def create_orders_from_alerts(
+    caller: Caller, data: Mapping, *, key: str, body: Mapping, path: str
+) -> tuple[dict, bool]:
+    """Draft orders for the alerts of the chosen products (the report's filters apply), once
+    per form key, by the API's service. Returns ({"orders": [{"id", "number"}], "skipped"},
+    resubmit)."""
+    params = _validated(FromAlertsInput, data, context={})
+
+    def create() -> dict:
+        result = purchasing_services.create_orders_from_report(
+            company_id=caller.company_id, params=params, actor=caller.user
+        )
+        return {
+            "orders": [{"id": order.pk, "number": order.number} for order in result.orders],
+            "skipped": result.skipped,
+        }
+
+    return run_once(path=path, company_id=caller.company_id, key=key, body=body, operation=create)
+
+
+# --- imports and exports ---------------------------------------------------------------------
+
+IMPORT_KINDS = ImportKind.choices
+IMPORT_RUNNING = (ImportStatus.VALIDATING, ImportStatus.APPLYING)
+IMPORT_VALID = ImportStatus.VALID
+
+
+def import_role(kind: str) -> str:
+    """The lowest role that may import (upload and apply) files of ``kind``."""
+    return IMPORTERS[kind].min_role
+
+
+def import_columns(kind: str) -> dict:
+    """The columns a file of ``kind`` must have and may have, as its importer reads them."""
+    importer = IMPORTERS[kind]
+    optional = list(importer.optional)
+    if kind == ImportKind.PRODUCTS:
+        optional.append(f"{STOCK_PREFIX}<warehouse code>")
+    return {"required": list(importer.required), "optional": optional}
+
+
+def upload_import(caller: Caller, post: Mapping, files: Mapping, *, allowed) -> tuple[Any, bool]:
+    """Validate an upload with the API's serializer, check ``allowed(kind)`` (the caller's
+    role for that kind; else Django's ``PermissionDenied``), then store the file and enqueue
+    its validation. Returns (the job, whether it is new: False for a file uploaded before)."""
+    data = {
+        "company_id": caller.company_id,
+        "kind": post.get("kind", ""),
+        "dry_run": post.get("dry_run", "false"),
+    }
+    if "file" in files:
+        data["file"] = files["file"]
+    valid = _validated(ImportUploadSerializer, data, context=caller.context(Role.STAFF))
+    allowed(valid["kind"])
+    return import_services.create_job(
+        company_id=caller.company_id,
+        kind=valid["kind"],
+        content=valid["file"].read(),
+        file_name=valid["file"].name or "",
+        dry_run=valid["dry_run"],
+        actor=caller.user,
+    )
+
+
+def apply_import(job: ImportJob) -> ImportJob:
+    return import_services.start_apply(job)
+
+
+def export_links(company_id: int) -> list[dict]:
+    """Every export of the API (``dataio.urls``), with its CSV and XLSX addresses: the
+    filtered ones from ``EXPORTS``, then the low-stock report."""
+    exports = [(name, description) for name, _, _, _, description in EXPORTS]
+    exports.append(("low_stock", "The low-stock report with its forecast."))
+    return [
+        {
+            "name": name,
+            "description": description,
+            "url": reverse(f"export-{name.replace('_', '-')}", kwargs={"company_id": company_id}),
+        }
+        for name, description in exports
+    ]

@@ -132,15 +132,31 @@ class Form:
         self.add_error(None, str(getattr(error, "detail", error)))
 
 
-def _flatten(detail: Any) -> list[tuple[str | None, list[str]]]:
+def _flatten(detail: Any, prefix: str = "") -> list[tuple[str | None, list[str]]]:
+    """(field name, messages) of an error detail. The errors of a nested list are named by
+    path, as the API lists them: ``lines.1.quantity`` is the quantity of the second line."""
     if isinstance(detail, Mapping):
-        return [
-            (str(name), [str(m) for m in (value if isinstance(value, list) else [value])])
-            for name, value in detail.items()
-        ]
+        pairs: list[tuple[str | None, list[str]]] = []
+        for name, value in detail.items():
+            pairs += _field_messages(f"{prefix}{name}", value)
+        return pairs
     if isinstance(detail, list):
-        return [(None, [str(m) for m in detail])]
-    return [(None, [str(detail)])]
+        return [(prefix.rstrip(".") or None, [str(m) for m in detail])]
+    return [(prefix.rstrip(".") or None, [str(detail)])]
+
+
+def _field_messages(name: str, value: Any) -> list[tuple[str | None, list[str]]]:
+    if isinstance(value, Mapping):  # a nested object, or a service's {"<index>": {...}}
+        return _flatten(value, f"{name}.")
+    if isinstance(value, list) and any(isinstance(item, Mapping) for item in value):
+        # a list serializer's errors: one (maybe empty) mapping per item
+        return [
+            pair
+            for index, item in enumerate(value)
+            if item
+            for pair in _flatten(item, f"{name}.{index}.")
+        ]
+    return [(name, [str(m) for m in (value if isinstance(value, list) else [value])])]
 
 
 def form_data(post: Mapping) -> dict[str, str]:

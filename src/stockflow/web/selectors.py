@@ -22,8 +22,10 @@ from stockflow.catalog.models import (
     Supplier,
     Warehouse,
 )
+from stockflow.dataio.models import ImportJob
 from stockflow.inventory.models import LedgerEntry, Sale, StockLevel
 from stockflow.notifications.models import WebhookDelivery, WebhookEndpoint
+from stockflow.purchasing.models import PurchaseOrder
 from stockflow.tenancy.models import ApiToken, Membership
 
 CHART_DAYS = 90
@@ -192,6 +194,16 @@ def product_id_by_sku(company_id: int, sku: str) -> int | None:
     )
 
 
+def product_ids_by_sku(company_id: int, skus: list[str]) -> dict[str, int]:
+    """{SKU: product id} of the company's products among ``skus``: one query."""
+    wanted = {sku.strip() for sku in skus if sku.strip()}
+    if not wanted:
+        return {}
+    return dict(
+        Product.objects.filter(company_id=company_id, sku__in=wanted).values_list("sku", "id")
+    )
+
+
 def product_suppliers(company_id: int, product_id: int) -> list[ProductSupplier]:
     return list(
         ProductSupplier.objects.filter(company_id=company_id, product_id=product_id)
@@ -262,3 +274,12 @@ def webhooks(company_id: int) -> QuerySet[WebhookEndpoint]:
 
 def webhook_deliveries(company_id: int, endpoint_id: int) -> QuerySet[WebhookDelivery]:
     return WebhookDelivery.objects.filter(company_id=company_id, endpoint_id=endpoint_id)
+
+
+def purchase_orders(company_id: int) -> QuerySet[PurchaseOrder]:
+    return PurchaseOrder.objects.filter(company_id=company_id).order_by("-id")
+
+
+def import_jobs(company_id: int) -> QuerySet[ImportJob]:
+    """The company's imports, newest first, without their files."""
+    return ImportJob.objects.filter(company_id=company_id).defer("content").order_by("-id")

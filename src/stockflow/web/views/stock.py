@@ -14,6 +14,8 @@ from stockflow.web import backend, selectors
 from stockflow.web.forms import Form, Input, form_data
 from stockflow.web.views.base import CompanyPage
 
+UNKNOWN_SKU = "No product with this SKU in this company."
+
 TITLES = {
     "receive": ("Receive stock", "Record receipt", "Receipt recorded."),
     "adjust": ("Adjust stock", "Record adjustment", "Adjustment recorded."),
@@ -114,7 +116,7 @@ class StockOperationView(CompanyPage):
             self.company_id, request.POST.get("product_sku", "")
         )
         if product_id is None:
-            form.add_error("product_sku", "No product with this SKU in this company.")
+            form.add_error("product_sku", UNKNOWN_SKU)
             return self.render({"form": form, "submit": self.submit}, status=400)
         data = request.POST.copy()
         data["product_id"] = str(product_id)

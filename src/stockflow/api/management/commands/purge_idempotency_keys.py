@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from stockflow.api.idempotency import MIN_TTL_HOURS, purge_expired_keys
+from stockflow.tenancy import dbcontext
 
 
 class Command(BaseCommand):
@@ -24,5 +25,6 @@ class Command(BaseCommand):
                 f"Keys are kept at least {MIN_TTL_HOURS} hours: --older-than-hours must be "
                 f"at least {MIN_TTL_HOURS}."
             )
-        deleted = purge_expired_keys(older_than_hours=older_than_hours)
+        with dbcontext.maintenance():  # every company's keys
+            deleted = purge_expired_keys(older_than_hours=older_than_hours)
         self.stdout.write(f"Deleted {deleted} idempotency key(s).")

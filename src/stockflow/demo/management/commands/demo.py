@@ -31,6 +31,7 @@ from stockflow.inventory.operations import InsufficientStock
 from stockflow.inventory.sales import record_sale
 from stockflow.purchasing import services as purchasing
 from stockflow.purchasing.models import PurchaseOrder
+from stockflow.tenancy import dbcontext
 from stockflow.tenancy.models import ApiToken, Company, Membership, Role
 from stockflow.tenancy.services import issue_token, revoke_token
 
@@ -102,6 +103,10 @@ class Command(BaseCommand):
         parser.add_argument("--port", default="8000", help="Port used in the printed examples.")
 
     def handle(self, *args, port: str, **options):
+        with dbcontext.maintenance():  # loads two companies
+            self._load(port)
+
+    def _load(self, port: str) -> None:
         user = self._demo_user()
         for spec in COMPANIES:
             if Company.objects.filter(name=spec["name"], memberships__user=user).exists():

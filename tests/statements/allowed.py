@@ -31,13 +31,6 @@ EXCEPTIONS: dict[str, str] = {
     "notifications/emails.py:send_immediate_alerts": (
         "the worker looks for the alerts due in every company"
     ),
-    "catalog/services.py:sku_conflict": (
-        "a SKU is unique across the platform: the conflict check reads every company's"
-    ),
-    "dataio/importers.py:load": (
-        "a SKU is unique across the platform: an import looks for the file's SKUs taken by"
-        " other companies"
-    ),
     "accounts/services.py:accept_invitation": (
         "an invitation is found by its token, before its company is known"
     ),

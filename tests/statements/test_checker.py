@@ -109,4 +109,6 @@ def test_the_tenant_tables_are_those_with_a_company(db):
     assert {"catalog_product", "inventory_stocklevel", "api_idempotencykey"} <= tables
     # read by user, before any company is known
     assert "tenancy_membership" not in tables
+    # the platform's SKUs, read across companies on purpose
+    assert "catalog_skuregistration" not in tables
     assert "tenancy_company" not in tables and "auth_user" not in tables

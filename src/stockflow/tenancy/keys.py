@@ -3,7 +3,8 @@
 A *tenant table* is the table of a model with a ``company`` foreign key to ``Company``: its
 rows belong to one company, and every statement that reads or writes them names that company
 (``company_id = …``), every join of two of them equates their ``company_id``. The models
-listed in ``NOT_TENANT`` have such a key but are read by user, before any company is known;
+listed in ``NOT_TENANT`` have such a key but are read by user, before any company is known,
+or are the platform's own (read across companies on purpose);
 ``tenant_tables`` is the one definition of the set (``tests/statements`` checks every
 statement against it).
 """
@@ -27,6 +28,10 @@ COMPANY_FIELD = "company"
 NOT_TENANT = {
     "tenancy.Membership": "links a user to companies: read by user, to learn the companies",
     "web.UserPreference": "a user's setting (the company last chosen): read by user",
+    "catalog.SkuRegistration": (
+        "the platform's SKUs, one per product of any company: read by SKU, since a SKU is"
+        " unique across the platform"
+    ),
 }
 
 

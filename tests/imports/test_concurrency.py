@@ -112,7 +112,9 @@ def test_product_and_count_imports_with_sales_do_not_deadlock(monkeypatch):
             sale = {"product_id": product.pk, "warehouse_id": shop.main.pk, "quantity": 1}
             assert client.post("/api/sales", sale, format="json").status_code == 201
 
-    run_concurrently([*(partial(services.apply_job, job) for job in jobs), sales, sales])
+    run_concurrently(
+        [*(partial(services.apply_job, shop.company.pk, job) for job in jobs), sales, sales]
+    )
 
     for job in ImportJob.objects.filter(pk__in=jobs):
         assert job.status == ImportStatus.APPLIED, job.errors

@@ -9,8 +9,9 @@ statement is parsed and checked by ``tests.statements.checker`` against the tena
 the statement and its call site, unless the call site is listed in
 ``tests.statements.allowed`` (whole-table maintenance, and the call sites not fixed yet).
 
-A frame of ``stockflow.tenancy.keys`` (the ORM's company predicates) is no call site: the
-statement is its caller's.
+A frame of ``stockflow.tenancy.keys`` (the ORM's company predicates) or of
+``stockflow.tenancy.dbcontext`` (the wrapper that sets the database context) is no call
+site: the statement is its caller's.
 
 A test marked ``without_company`` issues such statements on purpose (it shows that row-level
 security stops them): its statements are not audited.
@@ -37,8 +38,13 @@ from tests.statements.checker import Checker, Finding, normalize
 
 SOURCE = str(Path(__file__).resolve().parents[2] / "src" / "stockflow") + os.sep
 ADMIN = "django/contrib/admin"
-#: not call sites: the migrations, and the ORM mechanism that adds the company
-MECHANISM = (f"{os.sep}migrations{os.sep}", f"{os.sep}tenancy{os.sep}keys.py")
+#: not call sites: the migrations, the ORM mechanism that adds the company, and the database
+#: context (row-level security), whose wrapper runs around the statements of its contexts
+MECHANISM = (
+    f"{os.sep}migrations{os.sep}",
+    f"{os.sep}tenancy{os.sep}keys.py",
+    f"{os.sep}tenancy{os.sep}dbcontext.py",
+)
 MODE = os.environ.get("STOCKFLOW_STATEMENT_AUDIT", "enforce")
 REPORT_FILE = os.environ.get("STOCKFLOW_STATEMENT_AUDIT_FILE")
 

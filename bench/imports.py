@@ -113,7 +113,7 @@ def run_import(company_id: int, kind: str, content: bytes, rows: int, *, timed: 
 
         with connection.execute_wrapper(count):
             started, cpu, db_cpu = time.perf_counter(), cpu_seconds(), database_cpu_seconds()
-            job = run(job.pk)
+            job = run(job.company_id, job.pk)
             seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu
             db_cpu = database_cpu_seconds() - db_cpu
         if timed:

@@ -11,6 +11,8 @@ from tests.factories import APIClient, Shop, Tenant, make_tenant, stocked_shop
 from tests.mailserver import smtp_server
 from tests.report import REPORT
 
+pytest_plugins = ["tests.statements.plugin"]
+
 
 def on_postgres() -> bool:
     from django.conf import settings

@@ -197,8 +197,8 @@ def lock_purchase_order(order_id: int, company_id: int) -> Model | None:
 # --- 3. stock levels ------------------------------------------------------------------------
 
 
-def lock_stock_levels(keys: Iterable[LevelKey]) -> dict[LevelKey, LockedLevel]:
-    """Lock the existing stock levels among ``keys``, in id order, in one statement; return
+def lock_stock_levels(company_id: int, keys: Iterable[LevelKey]) -> dict[LevelKey, LockedLevel]:
+    """Lock the company's existing stock levels among ``keys``, in id order, in one statement; return
     them by key. Missing levels are absent from the result (create them beforehand with
     ``inventory.levels.ensure_stock_levels`` when the operation adds stock). Call inside a
     transaction."""
@@ -210,7 +210,7 @@ def lock_stock_levels(keys: Iterable[LevelKey]) -> dict[LevelKey, LockedLevel]:
         match |= Q(product_id=product_id, warehouse_id=warehouse_id)
     rows = (
         _model("inventory.StockLevel")
-        .objects.filter(match)
+        .objects.filter(match, company_id=company_id)
         .order_by("id")
         .select_for_update(no_key=True)
         .values_list("id", "product_id", "warehouse_id", "quantity", "low_stock_threshold")
@@ -255,6 +255,7 @@ class LevelGuard:
 
 
 def change_stock_level(
+    company_id: int | None,
     key: LevelKey,
     change: int,
     *,
@@ -262,17 +263,23 @@ def change_stock_level(
     now: datetime | None = None,
     cursor=None,
 ) -> LockedLevel | None:
-    """Add ``change`` (negative to take stock out) to one stock level if the result stays
+    """Add ``change`` (negative to take stock out) to one stock level of the company if the result stays
     non-negative (and ``guard``'s conditions hold), locking the row for the rest of the
     transaction; one statement, on ``cursor`` if given (a caller running more statements
     saves opening one). ``now`` (default: the current time) is its ``updated_at``.
+
+    ``company_id`` is the level's company; None only with a ``guard`` whose condition names
+    the companies (a sale's fast path, before it knows the company).
 
     Returns the level after the change (with its threshold, for the stock events), or
     ``None`` when the level does not exist, holds too little or fails the guard (nothing was
     changed then)."""
     product_id, warehouse_id = key
     level = _table("inventory.StockLevel")
+    if company_id is None and guard is None:
+        raise ValueError("name the company of the stock level, or guard it by company")
     params = [change, datetime_param(now or timezone.now(), cursor and cursor.db)]
+    company = "" if company_id is None else f"{level}.company_id = %s AND "
     joined = condition = returning = ""
     if guard is not None:
         joined = f"FROM {guard.tables}"
@@ -281,11 +288,11 @@ def change_stock_level(
     sql = f"""
         UPDATE {level} SET quantity = {level}.quantity + %s, updated_at = %s
         {joined}
-        WHERE {level}.product_id = %s AND {level}.warehouse_id = %s
+        WHERE {company}{level}.product_id = %s AND {level}.warehouse_id = %s
           AND {level}.quantity + %s >= 0 {condition}
         RETURNING {level}.id, {level}.quantity, {level}.low_stock_threshold{returning}
     """
-    params += [product_id, warehouse_id, change]
+    params += [*([] if company_id is None else [company_id]), product_id, warehouse_id, change]
     if guard is not None:
         params += guard.params
     if cursor is None:
@@ -301,9 +308,13 @@ def change_stock_level(
 
 
 def lock_stock_levels_of(
-    *, product_id: int | None = None, warehouse_id: int | None = None, no_key: bool = False
+    company_id: int,
+    *,
+    product_id: int | None = None,
+    warehouse_id: int | None = None,
+    no_key: bool = False,
 ) -> None:
-    """Lock every stock level of a product or of a warehouse, in id order, in one statement:
+    """Lock every stock level of a company's product or warehouse, in id order, in one statement:
     ``FOR UPDATE`` before they are deleted, ``no_key`` (``FOR NO KEY UPDATE``) before their
     threshold is updated."""
     filters = {
@@ -316,13 +327,13 @@ def lock_stock_levels_of(
     list(
         _model("inventory.StockLevel")
         .objects.select_for_update(no_key=no_key)
-        .filter(**filters)
+        .filter(company_id=company_id, **filters)
         .order_by("pk")
         .values_list("pk", flat=True)
     )
 
 
-def lock_stock_levels_inheriting(product_type_id: int) -> None:
+def lock_stock_levels_inheriting(company_id: int, product_type_id: int) -> None:
     """Lock, in id order, the stock levels whose threshold is the product type's: those of
     its products without a threshold of their own. A type threshold change takes them before
     the type row. One statement; nothing to lock on SQLite."""
@@ -331,26 +342,32 @@ def lock_stock_levels_inheriting(product_type_id: int) -> None:
     sql = f"""
         SELECT COUNT(*) FROM (
             SELECT s.id FROM {_table("inventory.StockLevel")} s
-            WHERE s.product_id IN (
+            WHERE s.company_id = %s AND s.product_id IN (
                 SELECT p.id FROM {_table("catalog.Product")} p
-                WHERE p.product_type_id = %s AND p.low_stock_threshold IS NULL
+                WHERE p.company_id = %s AND p.product_type_id = %s
+                  AND p.low_stock_threshold IS NULL
             )
             ORDER BY s.id
             FOR NO KEY UPDATE OF s
         ) locked
     """
     with connection.cursor() as cursor:
-        cursor.execute(sql, [product_type_id])
+        cursor.execute(sql, [company_id, company_id, product_type_id])
 
 
 # --- 4. the row being changed or deleted ----------------------------------------------------
 
 
-def lock_for_update(model: type[Model], pk: int, *, no_key: bool = False) -> Model | None:
-    """The row ``pk`` of ``model``, locked until commit (``no_key``: ``FOR NO KEY UPDATE``,
-    for a row that stays; else ``FOR UPDATE``, for a row about to be deleted); ``None`` if it
-    is gone."""
-    return model.objects.select_for_update(no_key=no_key).filter(pk=pk).first()
+def lock_for_update(
+    model: type[Model], pk: int, *, company_id: int | None, no_key: bool = False
+) -> Model | None:
+    """The row ``pk`` of ``model`` in the company, locked until commit (``no_key``: ``FOR NO
+    KEY UPDATE``, for a row that stays; else ``FOR UPDATE``, for a row about to be deleted);
+    ``None`` if it is gone. ``company_id`` None: a model that is not a tenant table."""
+    rows = model.objects.select_for_update(no_key=no_key).filter(pk=pk)
+    if company_id is not None:
+        rows = rows.filter(company_id=company_id)
+    return rows.first()
 
 
 def lock_rows(model: type[Model], company_id: int, ids: Iterable[int]) -> dict[int, Model]:
@@ -383,11 +400,14 @@ def lock_members(company_id: int, role: str) -> None:
 # --- 5. rows only read or referenced ----------------------------------------------------------
 
 
-def lock_for_share(model: type[Model], pk: int) -> bool:
-    """Hold a row that the current write references until commit; False if it is gone."""
+def lock_for_share(model: type[Model], pk: int, company_id: int) -> bool:
+    """Hold a row of the company that the current write references until commit; False if
+    it is gone."""
     table = connection.ops.quote_name(model._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT 1 FROM {table} WHERE id = %s{_share()}", [pk])
+        cursor.execute(
+            f"SELECT 1 FROM {table} WHERE company_id = %s AND id = %s{_share()}", [company_id, pk]
+        )
         return cursor.fetchone() is not None
 
 
@@ -408,9 +428,9 @@ def lock_rows_for_share(model: type[Model], company_id: int, ids: Iterable[int])
 
 
 def lock_threshold_sources(
-    product_ids: Iterable[int],
+    company_id: int, product_ids: Iterable[int]
 ) -> list[tuple[int, int | None, int | None]]:
-    """What decides each product's threshold, held ``FOR SHARE`` until commit: the product
+    """What decides each of the company's products' threshold, held ``FOR SHARE`` until commit: the product
     rows, then the rows of the product types that decide a threshold (each in id order).
     Returns (product id, its own threshold, its type's threshold or None) for each product
     that exists; the rule that combines them is ``catalog.thresholds``."""
@@ -420,8 +440,9 @@ def lock_threshold_sources(
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT id, low_stock_threshold, product_type_id FROM {_table('catalog.Product')}"
-            f" WHERE id IN ({', '.join(['%s'] * len(ids))}) ORDER BY id{_share()}",
-            ids,
+            f" WHERE company_id = %s AND id IN ({', '.join(['%s'] * len(ids))})"
+            f" ORDER BY id{_share()}",
+            [company_id, *ids],
         )
         products = cursor.fetchall()
         # A type whose products all have their own threshold decides nothing: not locked.
@@ -430,8 +451,9 @@ def lock_threshold_sources(
         if type_ids:
             cursor.execute(
                 f"SELECT id, low_stock_threshold FROM {_table('catalog.ProductType')}"
-                f" WHERE id IN ({', '.join(['%s'] * len(type_ids))}) ORDER BY id{_share()}",
-                type_ids,
+                f" WHERE company_id = %s AND id IN ({', '.join(['%s'] * len(type_ids))})"
+                f" ORDER BY id{_share()}",
+                [company_id, *type_ids],
             )
             type_thresholds = dict(cursor.fetchall())
     return [

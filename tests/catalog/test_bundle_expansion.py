@@ -109,7 +109,7 @@ def python_leaves(graph: BundleGraph, bundles: set[int], root: int) -> dict[int,
 def company_leaves(company_id: int) -> dict[int, dict[int, int]]:
     """The company-wide walk, as the low-stock report runs it, reduced to the leaves."""
     sql = f"""
-        WITH RECURSIVE {bundle_parts_cte(company="%(company_id)s")}, {bundle_leaves_cte()}
+        WITH RECURSIVE {bundle_parts_cte(company="bc.company_id = %(company_id)s")}, {bundle_leaves_cte()}
         SELECT bundle_id, product_id, units FROM bundle_leaves
     """
     found: dict[int, dict[int, int]] = {}
@@ -133,7 +133,7 @@ def test_sql_and_python_expand_bundles_alike(drawn):
             expected = {
                 by_index[node]: units for node, units in python_leaves(graph, bundles, root).items()
             }
-            assert dict(bundle_leaf_components(by_index[root])) == expected
+            assert dict(bundle_leaf_components(company.pk, by_index[root])) == expected
             assert walked.get(by_index[root], {}) == expected
 
     rolled_back(check)
@@ -145,14 +145,14 @@ def test_bundle_availability_is_the_minimum_over_the_expanded_leaves(drawn, leve
     size, graph, bundles = drawn
 
     def check() -> None:
-        _, ids, warehouse_ids = write_graph(size, graph, bundles, levels)
+        company, ids, warehouse_ids = write_graph(size, graph, bundles, levels)
         held = {
             (node, w): quantity
             for (node, w), quantity in levels.items()
             if node < size and node not in bundles
         }
         roots = sorted(bundles)
-        availability = bundle_availability([ids[root] for root in roots])
+        availability = bundle_availability([ids[root] for root in roots], company_ids=[company.pk])
         for root in roots:
             leaves = python_leaves(graph, bundles, root)
             places = sorted({w for (node, w) in held if node in leaves})

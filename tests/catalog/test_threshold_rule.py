@@ -90,9 +90,9 @@ def test_sql_python_and_the_kept_copies_agree(products, type_thresholds):
 
         assert sql_thresholds(ids) == expected
         assert {p.pk: product_threshold(p) for p in created} == expected
-        assert lock_effective_thresholds(ids) == expected
+        assert lock_effective_thresholds(warehouse.company_id, ids) == expected
 
-        ensure_stock_levels((pk, warehouse.pk) for pk in ids)
+        ensure_stock_levels(warehouse.company_id, ((pk, warehouse.pk) for pk in ids))
         copies = dict(
             StockLevel.objects.filter(product_id__in=ids).values_list(
                 "product_id", "low_stock_threshold"
@@ -112,7 +112,7 @@ def test_verify_stock_finds_a_copy_that_differs_from_the_rule(tenant_a):
     product = Product.objects.create(
         company=company, name="P", sku="THR-X", price=Decimal("1.00"), product_type=kind
     )
-    ensure_stock_levels([(product.pk, warehouse.pk)])
+    ensure_stock_levels(company.pk, [(product.pk, warehouse.pk)])
     StockLevel.objects.filter(product=product).update(low_stock_threshold=None)
 
     threshold_check = next(c for c in stock_invariant_violations() if c.name == "threshold")

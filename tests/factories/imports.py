@@ -44,7 +44,7 @@ def validated(client, company_id: int, kind: str, content, **kwargs) -> dict:
     """Upload, run the validation as the worker would, and read the job back."""
     response = upload(client, company_id, kind, content, **kwargs)
     assert response.status_code == 201, response.content
-    services.validate_job(response.json()["id"])
+    services.validate_job(company_id, response.json()["id"])
     job = client.get(f"/api/imports/{response.json()['id']}")
     assert job.status_code == 200, job.content
     return job.json()
@@ -55,7 +55,7 @@ def applied(client, company_id: int, kind: str, content) -> dict:
     assert job["status"] == "valid", job["errors"]
     response = client.post(f"/api/imports/{job['id']}/apply")
     assert response.status_code == 202, response.content
-    services.apply_job(job["id"])
+    services.apply_job(company_id, job["id"])
     return client.get(f"/api/imports/{job['id']}").json()
 
 

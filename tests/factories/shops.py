@@ -301,7 +301,7 @@ def _add_history(shop: Shop, prefix: str, named) -> None:
         dry_run=True,
         actor=None,
     )
-    shop.import_job = imports.validate_job(job.pk)
+    shop.import_job = imports.validate_job(job.company_id, job.pk)
     shop.order = new_order(
         shop.mug_supplier, shop.main, shop.mug, shop.coffee, "partially_received"
     )

@@ -26,7 +26,7 @@ def test_roles(shop):
     assert upload(t.staff, pk, "sales", "sku,warehouse,quantity,sold_at\n").status_code == 201
     job = upload(t.admin, pk, "products", PRODUCTS).json()
     assert_error(t.viewer.get(f"/api/imports/{job['id']}"), 403, "permission_denied")
-    services.validate_job(job["id"])
+    services.validate_job(pk, job["id"])
     assert_error(t.staff.post(f"/api/imports/{job['id']}/apply"), 403, "permission_denied")
     assert t.admin.post(f"/api/imports/{job['id']}/apply").status_code == 202
 
@@ -66,7 +66,8 @@ def test_progress_is_saved_every_five_percent(shop, monkeypatch):
 
     def advance(self, rows_done):
         original(self, rows_done)
-        saved.append(ImportJob.objects.get(pk=self.job.pk).rows_done)
+        job = ImportJob.objects.get(company_id=self.job.company_id, pk=self.job.pk)
+        saved.append(job.rows_done)
 
     monkeypatch.setattr(services, "CHUNK_ROWS", 10)
     monkeypatch.setattr(services._Progress, "advance", advance)
@@ -89,5 +90,5 @@ def test_the_task_runs_the_validation(shop):
     from stockflow.dataio.tasks import validate_import
 
     job = upload(shop.tenant.admin, shop.company.pk, "products", PRODUCTS).json()
-    assert validate_import.call(job["id"]) == "valid"
-    assert validate_import.call(job["id"]) is None  # already done: nothing happens
+    assert validate_import.call(shop.company.pk, job["id"]) == "valid"
+    assert validate_import.call(shop.company.pk, job["id"]) is None  # already done: nothing happens

@@ -37,7 +37,7 @@ def test_two_runs_of_one_apply_write_it_once():
     shop = import_shop()
     stocked(shop, "ONCE-1", 5)
     job_id = valid_counts(shop, [("ONCE-1", "MAIN", 9)])
-    run_concurrently([lambda: services.apply_job(job_id)] * 2)
+    run_concurrently([lambda: services.apply_job(shop.company.pk, job_id)] * 2)
     assert ImportJob.objects.get(pk=job_id).status == ImportStatus.APPLIED
     assert StockMovement.objects.filter(company=shop.company).count() == 1
     verify_stock()
@@ -59,7 +59,9 @@ def test_counts_and_transfers_in_opposite_orders_do_not_deadlock():
                     product=product, from_warehouse=shop.main, to_warehouse=shop.back, quantity=1
                 )
 
-    run_concurrently([lambda: services.apply_job(job_id), transfers, transfers, transfers])
+    run_concurrently(
+        [lambda: services.apply_job(shop.company.pk, job_id), transfers, transfers, transfers]
+    )
     assert ImportJob.objects.get(pk=job_id).status == ImportStatus.APPLIED
     assert StockLevel.objects.filter(company=shop.company).count() == 60
     verify_stock()
@@ -110,7 +112,9 @@ def test_product_and_count_imports_with_sales_do_not_deadlock(monkeypatch):
             sale = {"product_id": product.pk, "warehouse_id": shop.main.pk, "quantity": 1}
             assert client.post("/api/sales", sale, format="json").status_code == 201
 
-    run_concurrently([*(partial(services.apply_job, job) for job in jobs), sales, sales])
+    run_concurrently(
+        [*(partial(services.apply_job, shop.company.pk, job) for job in jobs), sales, sales]
+    )
 
     for job in ImportJob.objects.filter(pk__in=jobs):
         assert job.status == ImportStatus.APPLIED, job.errors

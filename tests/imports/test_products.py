@@ -73,8 +73,8 @@ def test_xlsx(shop):
         shop.tenant.admin, shop.company.pk, "products", buffer.getvalue(), name="p.xlsx"
     )
     assert response.status_code == 201
-    services.validate_job(response.json()["id"])
-    services.apply_job(services.start_apply(services.ImportJob.objects.get()).pk)
+    services.validate_job(shop.company.pk, response.json()["id"])
+    services.apply_job(shop.company.pk, services.start_apply(services.ImportJob.objects.get()).pk)
     product = Product.objects.get(sku="X-1")
     assert product.price == Decimal("19.99")
     assert StockLevel.objects.get(product=product).quantity == 7
@@ -172,7 +172,7 @@ def test_a_row_refused_at_apply_time_writes_nothing(shop, other_shop):
     assert job["status"] == "valid"
     stocked(other_shop, "Z")  # taken meanwhile by another company
     shop.tenant.admin.post(f"/api/imports/{job['id']}/apply")
-    services.apply_job(job["id"])
+    services.apply_job(shop.company.pk, job["id"])
     job = shop.tenant.admin.get(f"/api/imports/{job['id']}").json()
     assert job["status"] == "failed"
     assert codes(job) == [(3, "sku", "sku_conflict")]

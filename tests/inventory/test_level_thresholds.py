@@ -240,7 +240,10 @@ def test_level_created_during_a_product_threshold_change_gets_the_new_one(shop):
             _while_uncommitted(
                 lambda: update_product(fresh(shop.mug), low_stock_threshold=7), started
             ),
-            _after(started, lambda: ensure_stock_levels([(shop.mug.pk, shop.backup.pk)])),
+            _after(
+                started,
+                lambda: ensure_stock_levels(shop.mug.company_id, [(shop.mug.pk, shop.backup.pk)]),
+            ),
         ]
     )
 
@@ -257,7 +260,8 @@ def test_threshold_change_during_an_uncommitted_level_creation_sees_the_level(sh
     run_concurrently(
         [
             _while_uncommitted(
-                lambda: ensure_stock_levels([(shop.mug.pk, shop.backup.pk)]), started
+                lambda: ensure_stock_levels(shop.mug.company_id, [(shop.mug.pk, shop.backup.pk)]),
+                started,
             ),
             _after(started, lambda: update_product(fresh(shop.mug), low_stock_threshold=7)),
         ]
@@ -275,7 +279,10 @@ def test_level_created_during_a_type_threshold_change_gets_the_new_one(shop):
     run_concurrently(
         [
             _while_uncommitted(lambda: update_product_type(kind, low_stock_threshold=33), started),
-            _after(started, lambda: ensure_stock_levels([(shop.mug.pk, shop.backup.pk)])),
+            _after(
+                started,
+                lambda: ensure_stock_levels(shop.mug.company_id, [(shop.mug.pk, shop.backup.pk)]),
+            ),
         ]
     )
 

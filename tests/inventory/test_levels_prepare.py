@@ -15,16 +15,19 @@ def prepared_keys(prepare) -> list[tuple[int, int]] | None:
     if prepare is None:
         return None
     assert prepare.func is ensure_stock_levels
-    return prepare.args[0]
+    assert prepare.args[0] == 9  # the company
+    return prepare.args[1]
 
 
 def test_a_receipt_and_a_transfer_create_the_level_they_fill():
-    assert prepared_keys(prepare_receipt(product_id=1, warehouse_id=2)) == [(1, 2)]
-    assert prepared_keys(prepare_transfer(product_id=1, to_warehouse_id=3)) == [(1, 3)]
+    assert prepared_keys(prepare_receipt(company_id=9, product_id=1, warehouse_id=2)) == [(1, 2)]
+    assert prepared_keys(prepare_transfer(company_id=9, product_id=1, to_warehouse_id=3)) == [
+        (1, 3)
+    ]
 
 
 def test_an_adjustment_creates_its_level_only_when_it_may_add_units():
-    key = {"product_id": 1, "warehouse_id": 2}
+    key = {"company_id": 9, "product_id": 1, "warehouse_id": 2}
     assert prepared_keys(prepare_adjustment(**key, change=4)) == [(1, 2)]
     assert prepared_keys(prepare_adjustment(**key, counted_quantity=7)) == [(1, 2)]
     assert prepared_keys(prepare_adjustment(**key, change=-4)) is None

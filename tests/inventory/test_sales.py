@@ -282,9 +282,9 @@ def test_sale_refused_while_units_arrive_is_tried_again(tenant_a, shop, monkeypa
     original = locking.change_stock_level
     calls = []
 
-    def first_attempt_finds_too_little(key, change, **kwargs):
+    def first_attempt_finds_too_little(company_id, key, change, **kwargs):
         calls.append(change)
-        return None if len(calls) == 1 else original(key, change, **kwargs)
+        return None if len(calls) == 1 else original(company_id, key, change, **kwargs)
 
     monkeypatch.setattr(locking, "change_stock_level", first_attempt_finds_too_little)
     response = sell(

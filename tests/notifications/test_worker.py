@@ -145,7 +145,7 @@ def test_two_workers_never_make_the_same_attempt(shop, receiver):
         company_id=shop.company.id, url=receiver.url, events=["stock.low"]
     )
     deliveries = [services.send_ping(endpoint) for _ in range(40)]
-    services._enqueue([d.id for d in deliveries])  # every task twice
+    services._enqueue([(d.company_id, d.id) for d in deliveries])  # every task twice
 
     def worker() -> None:
         try:

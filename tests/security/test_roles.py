@@ -114,7 +114,7 @@ def valid_count_import(a: Shop, role: str) -> Write:
         dry_run=True,
         actor=None,
     )
-    imports.validate_job(job.pk)
+    imports.validate_job(job.company_id, job.pk)
     return Write(f"/api/imports/{job.pk}/apply")
 
 

@@ -68,6 +68,7 @@ def unscoped(monkeypatch):
     monkeypatch.setattr(TenantScope, "sql_condition", lambda self, *a, **k: ("1 = 1", []))
 
 
+@pytest.mark.without_company
 def test_an_unscoped_query_in_a_request_sees_only_the_callers_companies(
     tenant_a, tenant_b, unscoped
 ):
@@ -88,6 +89,7 @@ def test_an_unscoped_query_in_a_request_sees_only_the_callers_companies(
         assert StockLevel.objects.values("company_id").distinct().count() == 2
 
 
+@pytest.mark.without_company
 def test_a_task_sees_only_its_company_and_one_without_a_company_sees_nothing(tenant_a, tenant_b):
     mine = make_product(tenant_a.company, "T-A")
     make_product(tenant_b.company, "T-B")

@@ -53,7 +53,7 @@ def test_dry_run_shows_the_rows_errors_then_a_clean_file_is_applied(shop, pages)
     # While the worker has not run: the status fragment polls itself.
     html = client.get(job_url(shop, job)).content.decode()
     assert 'data-status="validating"' in html and POLLING in html
-    services.validate_job(job.pk)
+    services.validate_job(job.company_id, job.pk)
     fragment = client.get(job_url(shop, job), HTTP_HX_REQUEST="true").content.decode()
     assert fragment.lstrip().startswith('<section id="import-status"')
     assert POLLING not in fragment and 'data-status="invalid"' in fragment
@@ -66,7 +66,7 @@ def test_dry_run_shows_the_rows_errors_then_a_clean_file_is_applied(shop, pages)
 
     response = upload(client, shop, "products", FIXED, name="products.csv")
     fixed = ImportJob.objects.exclude(pk=job.pk).get()
-    services.validate_job(fixed.pk)
+    services.validate_job(fixed.company_id, fixed.pk)
     html = client.get(job_url(shop, fixed)).content.decode()
     assert 'data-status="valid"' in html and 'data-count="create">2<' in html
     assert "Apply the import" in html
@@ -75,7 +75,7 @@ def test_dry_run_shows_the_rows_errors_then_a_clean_file_is_applied(shop, pages)
     fixed.refresh_from_db()
     assert fixed.status == ImportStatus.APPLYING
     assert POLLING in client.get(job_url(shop, fixed)).content.decode()
-    services.apply_job(fixed.pk)
+    services.apply_job(fixed.company_id, fixed.pk)
     html = client.get(job_url(shop, fixed)).content.decode()
     assert 'data-status="applied"' in html and POLLING not in html
     assert set(Product.objects.filter(sku__startswith="NEW-").values_list("name", flat=True)) == {
@@ -111,7 +111,7 @@ def test_errors_are_paged(shop, pages):
     rows = "".join(f"NOPE-{n},MAIN,1\n" for n in range(30))
     upload(client, shop, "stock_counts", "sku,warehouse,counted_quantity\n" + rows)
     job = ImportJob.objects.get()
-    services.validate_job(job.pk)
+    services.validate_job(job.company_id, job.pk)
     first = client.get(job_url(shop, job)).content.decode()
     second = client.get(job_url(shop, job) + "?page=2").content.decode()
     assert first.count("<code>unknown_product</code>") == 25
@@ -133,7 +133,7 @@ def test_roles_viewers_import_nothing_and_staff_only_counts_and_sales(shop, page
 
     upload(pages[Role.ADMIN], shop, "products", FIXED)
     job = ImportJob.objects.get()
-    services.validate_job(job.pk)
+    services.validate_job(job.company_id, job.pk)
     assert_app_error(viewer.get(job_url(shop, job)), 403)
     assert "Apply the import" not in staff.get(job_url(shop, job)).content.decode()
     assert_app_error(staff.post(job_url(shop, job)), 403)
@@ -145,7 +145,7 @@ def test_roles_viewers_import_nothing_and_staff_only_counts_and_sales(shop, page
 def test_another_companys_import_is_the_404_page(shop, other_shop, pages):
     upload(pages[Role.OWNER], shop, "products", FIXED)
     job = ImportJob.objects.get()
-    services.validate_job(job.pk)
+    services.validate_job(job.company_id, job.pk)
     owner_b = logged_in(other_shop.tenant.users[Role.OWNER])
     # Under its own company's URL (not theirs) and under theirs (not its company).
     assert_app_error(owner_b.get(job_url(shop, job)), 404)
@@ -178,7 +178,7 @@ def test_every_export_is_linked_and_downloads_for_a_viewer(shop, pages):
 def test_pages_within_the_query_budget(role, shop, pages, django_assert_max_num_queries):
     upload(pages[Role.ADMIN], shop, "products", PRODUCTS)
     job = ImportJob.objects.get()
-    services.validate_job(job.pk)
+    services.validate_job(job.company_id, job.pk)
     with django_assert_max_num_queries(MAX_QUERIES):
         response = pages[role].get(data_url(shop))
     assert response.status_code == 200

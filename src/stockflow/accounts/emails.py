@@ -35,12 +35,12 @@ def link(path: str, **params: str) -> str:
     return f"{settings.STOCKFLOW_PUBLIC_URL.rstrip('/')}{path}?{urlencode(params)}"
 
 
-def send_invitation(invitation_id: int, token_hash: str) -> bool:
+def send_invitation(company_id: int, invitation_id: int, token_hash: str) -> bool:
     """Email the invitation's link. False when there is nothing to send: the invitation is no
     longer pending, or it was resent since (its own task sends the new link)."""
     invitation = (
         Invitation.objects.select_related("company")
-        .filter(pk=invitation_id, token_hash=token_hash)
+        .filter(company_id=company_id, pk=invitation_id, token_hash=token_hash)
         .first()
     )
     if invitation is None or invitation.status != "pending":

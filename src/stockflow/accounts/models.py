@@ -10,6 +10,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from stockflow.tenancy.keys import TenantModel
 from stockflow.tenancy.models import Company, Role
 
 INVITATION_DAYS = 7
@@ -21,7 +22,7 @@ def hash_invitation_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-class Invitation(models.Model):
+class Invitation(TenantModel):
     """An invitation to join a company with a role, sent by email as a one-time link.
 
     Only the SHA-256 of the link's token is stored (the token is 256 bits no one can guess

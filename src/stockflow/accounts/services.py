@@ -29,7 +29,9 @@ def _new_link(invitation: Invitation, sent_at) -> None:
 
 
 def _email_link(invitation: Invitation) -> None:
-    emails.enqueue_after_commit(tasks.send_invitation, invitation.pk, invitation.token_hash)
+    emails.enqueue_after_commit(
+        tasks.send_invitation, invitation.company_id, invitation.pk, invitation.token_hash
+    )
 
 
 @transaction.atomic

@@ -12,8 +12,12 @@ from stockflow.accounts.models import Invitation
 from stockflow.tenancy.dbcontext import tenant_task
 
 
-def company_of_invitation(invitation_id: int, token_hash: str) -> int | None:
-    return Invitation.objects.filter(pk=invitation_id).values_list("company_id", flat=True).first()
+def company_of_invitation(company_id: int, invitation_id: int, token_hash: str) -> int | None:
+    return (
+        Invitation.objects.filter(company_id=company_id, pk=invitation_id)
+        .values_list("company_id", flat=True)
+        .first()
+    )
 
 
 def no_company(email: str) -> None:
@@ -22,9 +26,9 @@ def no_company(email: str) -> None:
 
 @task()
 @tenant_task(company_of_invitation)
-def send_invitation(invitation_id: int, token_hash: str) -> bool:
+def send_invitation(company_id: int, invitation_id: int, token_hash: str) -> bool:
     """Email an invitation's link; a task of a link replaced since sends nothing."""
-    return emails.send_invitation(invitation_id, token_hash)
+    return emails.send_invitation(company_id, invitation_id, token_hash)
 
 
 @task()

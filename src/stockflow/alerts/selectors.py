@@ -126,7 +126,7 @@ def _low_stock_sql(
 WITH RECURSIVE
 -- Every product each bundle of the company contains, at any depth, with the units one bundle
 -- consumes along that path (catalog.bundles).
-{bundle_parts_cte(company="%(company_id)s")},
+{bundle_parts_cte(company="bc.company_id = %(company_id)s")},
 candidates AS (
     -- The partial index stock_level_low: the levels below their threshold.
     SELECT

@@ -134,7 +134,7 @@ def run_idempotent(
             if claimed_id is not None:
                 response = _run(operation)
                 if 200 <= response.status_code < 300:
-                    IdempotencyKey.objects.filter(pk=claimed_id).update(
+                    IdempotencyKey.objects.filter(company_id=company_id, pk=claimed_id).update(
                         status_code=response.status_code, response_body=_stored_body(response)
                     )
                 return response

@@ -4,10 +4,11 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 
+from stockflow.tenancy.keys import TenantModel
 from stockflow.tenancy.models import Company
 
 
-class IdempotencyKey(models.Model):
+class IdempotencyKey(TenantModel):
     """A claimed ``Idempotency-Key`` and the first response given for it."""
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.db import transaction
 from rest_framework.exceptions import NotFound, ValidationError
 
@@ -22,8 +24,10 @@ def _duplicate_line() -> Conflict:
     )
 
 
-def _bundle_line_conflict(bundle_id: int, component_id: int) -> Conflict | None:
-    if BundleComponent.objects.filter(bundle_id=bundle_id, component_id=component_id).exists():
+def _bundle_line_conflict(company_id: int, bundle_id: int, component_id: int) -> Conflict | None:
+    if BundleComponent.objects.filter(
+        company_id=company_id, bundle_id=bundle_id, component_id=component_id
+    ).exists():
         return _duplicate_line()
     return None
 
@@ -33,7 +37,10 @@ def add_bundle_component(*, bundle: Product, component: Product, quantity: int) 
     """Add ``quantity`` units of ``component`` to ``bundle``, under the company's bundle-graph
     lock: same company, ``bundle`` is a bundle, no self-reference, no cycle at any depth."""
     locking.lock_bundle_graph(bundle.company_id)
-    fresh = Product.objects.in_bulk([bundle.pk, component.pk])
+    # the component's company too: one of another company is refused by name below
+    fresh = Product.objects.filter(
+        company_id__in={bundle.company_id, component.company_id}
+    ).in_bulk([bundle.pk, component.pk])
     if bundle.pk not in fresh:
         raise NotFound(f"bundle_id {bundle.pk} not found.")
     if component.pk not in fresh:
@@ -55,12 +62,15 @@ def add_bundle_component(*, bundle: Product, component: Product, quantity: int) 
     if component.pk in graph[bundle.pk]:
         raise _duplicate_line()
     graph[bundle.pk][component.pk] = quantity
-    check_bundle_graph(graph, bundle.pk, component.pk, selectors.skus_by_id)
+    skus_by_id = partial(selectors.skus_by_id, bundle.company_id)
+    check_bundle_graph(graph, bundle.pk, component.pk, skus_by_id)
 
     line = BundleComponent(
         company_id=bundle.company_id, bundle=bundle, component=component, quantity=quantity
     )
-    with conflict_on_integrity_error(lambda: _bundle_line_conflict(bundle.pk, component.pk)):
+    with conflict_on_integrity_error(
+        lambda: _bundle_line_conflict(bundle.company_id, bundle.pk, component.pk)
+    ):
         line.save(force_insert=True)
     return line
 
@@ -72,7 +82,8 @@ def update_bundle_component(line: BundleComponent, *, quantity: int) -> BundleCo
     if line.component_id not in graph.get(line.bundle_id, {}):
         raise NotFound()
     graph[line.bundle_id][line.component_id] = quantity
-    check_bundle_graph(graph, line.bundle_id, line.component_id, selectors.skus_by_id)
+    skus_by_id = partial(selectors.skus_by_id, line.company_id)
+    check_bundle_graph(graph, line.bundle_id, line.component_id, skus_by_id)
     line.quantity = quantity
     line.save(update_fields=["quantity"])
     return line
@@ -81,4 +92,4 @@ def update_bundle_component(line: BundleComponent, *, quantity: int) -> BundleCo
 @transaction.atomic
 def remove_bundle_component(line: BundleComponent) -> None:
     locking.lock_bundle_graph(line.company_id)
-    BundleComponent.objects.filter(pk=line.pk).delete()
+    BundleComponent.objects.filter(company_id=line.company_id, pk=line.pk).delete()

@@ -30,43 +30,39 @@ BundleGraph = dict[int, dict[int, int]]
 # --- SQL -------------------------------------------------------------------------------------
 
 
-def bundle_parts_cte(
-    *, roots: str | None = None, company: str | None = None, name: str = "bundle_parts"
-) -> str:
-    """A ``WITH RECURSIVE`` member ``name(bundle_id, component_id, units, depth)``: for each
-    root bundle, every product it contains at any depth (one row per path), with the units
-    one root consumes along that path.
+def bundle_parts_cte(*, company: str, roots: str | None = None, name: str = "bundle_parts") -> str:
+    """A ``WITH RECURSIVE`` member ``name(bundle_id, component_id, units, depth,
+    company_id)``: for each root bundle, every product it contains at any depth (one row per
+    path), with the units one root consumes along that path, and the bundle's company.
 
-    ``roots`` is an SQL condition on the component lines ``bc`` that start the walk (e.g.
-    ``bc.bundle_id IN (…)``); ``company``, an SQL value: every line read must belong to that
-    company (the walk then needs no other root condition)."""
-    same_company = f"bc.company_id = {company}" if company is not None else None
-    start = " AND ".join(c for c in (roots, same_company) if c is not None)
-    if not start:
-        raise ValueError("the walk needs roots or a company")
-    step = f" AND {same_company}" if same_company else ""
+    ``company`` is an SQL condition on the company of the component lines ``bc`` that start
+    the walk (``bc.company_id = …`` or ``IN (…)``), ``roots`` one more (e.g.
+    ``bc.bundle_id IN (…)``); each step reads the lines of the same company."""
+    start = " AND ".join(c for c in (company, roots) if c is not None)
     lines = BundleComponent._meta.db_table
-    return f"""{name}(bundle_id, component_id, units, depth) AS (
-    SELECT bc.bundle_id, bc.component_id, CAST(bc.quantity AS BIGINT), 1
+    return f"""{name}(bundle_id, component_id, units, depth, company_id) AS (
+    SELECT bc.bundle_id, bc.component_id, CAST(bc.quantity AS BIGINT), 1, bc.company_id
     FROM {lines} bc
     WHERE {start}
     UNION ALL
-    SELECT walk.bundle_id, bc.component_id, walk.units * bc.quantity, walk.depth + 1
+    SELECT walk.bundle_id, bc.component_id, walk.units * bc.quantity, walk.depth + 1,
+           walk.company_id
     FROM {name} walk
-    JOIN {lines} bc ON bc.bundle_id = walk.component_id{step}
+    JOIN {lines} bc ON bc.bundle_id = walk.component_id AND bc.company_id = walk.company_id
     WHERE walk.depth < {MAX_BUNDLE_DEPTH}
 )"""
 
 
 def bundle_leaves_cte(*, parts: str = "bundle_parts", name: str = "bundle_leaves") -> str:
-    """A ``WITH`` member ``name(bundle_id, product_id, units)`` over ``bundle_parts_cte``:
-    the leaves of each root bundle, products that hold stock (not bundles), with the units
-    one root consumes of each, all paths added up."""
-    return f"""{name}(bundle_id, product_id, units) AS (
-    SELECT walk.bundle_id, walk.component_id, CAST(SUM(walk.units) AS BIGINT)
-    FROM {parts} walk JOIN {Product._meta.db_table} p ON p.id = walk.component_id
+    """A ``WITH`` member ``name(bundle_id, product_id, units, company_id)`` over
+    ``bundle_parts_cte``: the leaves of each root bundle, products that hold stock (not
+    bundles), with the units one root consumes of each, all paths added up."""
+    return f"""{name}(bundle_id, product_id, units, company_id) AS (
+    SELECT walk.bundle_id, walk.component_id, CAST(SUM(walk.units) AS BIGINT), walk.company_id
+    FROM {parts} walk
+    JOIN {Product._meta.db_table} p ON p.id = walk.component_id AND p.company_id = walk.company_id
     WHERE NOT p.is_bundle
-    GROUP BY walk.bundle_id, walk.component_id
+    GROUP BY walk.bundle_id, walk.component_id, walk.company_id
 )"""
 
 

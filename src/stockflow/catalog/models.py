@@ -5,6 +5,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from stockflow.tenancy.keys import TenantForeignKey, TenantModel
 from stockflow.tenancy.models import Company
 
 # Money: up to 9,999,999,999.99 for prices; unit costs keep 4 decimals for fractional cents.
@@ -19,7 +20,7 @@ OBSERVED_ORDERS_WINDOW = 5
 MIN_OBSERVED_ORDERS = 3
 
 
-class Warehouse(models.Model):
+class Warehouse(TenantModel):
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="warehouses")
     name = models.CharField(max_length=200)
     code = models.CharField(max_length=32)
@@ -37,7 +38,7 @@ class Warehouse(models.Model):
         return f"{self.code} {self.name}"
 
 
-class ProductType(models.Model):
+class ProductType(TenantModel):
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="product_types")
     name = models.CharField(max_length=120)
     low_stock_threshold = models.PositiveIntegerField(null=True, blank=True)
@@ -56,7 +57,7 @@ class ProductType(models.Model):
         return self.name
 
 
-class Product(models.Model):
+class Product(TenantModel):
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="products")
     name = models.CharField(max_length=200)
     # Unique across the whole platform (a business rule of the product, not per company):
@@ -64,7 +65,7 @@ class Product(models.Model):
     sku = models.CharField(max_length=SKU_MAX_LENGTH)
     description = models.TextField(blank=True)
     price = models.DecimalField(max_digits=PRICE_MAX_DIGITS, decimal_places=PRICE_DECIMAL_PLACES)
-    product_type = models.ForeignKey(
+    product_type = TenantForeignKey(
         ProductType, null=True, blank=True, on_delete=models.PROTECT, related_name="products"
     )
     low_stock_threshold = models.PositiveIntegerField(null=True, blank=True)
@@ -113,7 +114,7 @@ class SkuRegistration(models.Model):
         return self.sku
 
 
-class Supplier(models.Model):
+class Supplier(TenantModel):
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="suppliers")
     name = models.CharField(max_length=200)
     contact_email = models.EmailField(blank=True)
@@ -127,10 +128,10 @@ class Supplier(models.Model):
         return self.name
 
 
-class ProductSupplier(models.Model):
+class ProductSupplier(TenantModel):
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="supplier_links")
-    supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="product_links")
+    product = TenantForeignKey(Product, on_delete=models.CASCADE, related_name="supplier_links")
+    supplier = TenantForeignKey(Supplier, on_delete=models.CASCADE, related_name="product_links")
     supplier_sku = models.CharField(max_length=SKU_MAX_LENGTH, blank=True)
     unit_cost = models.DecimalField(
         max_digits=COST_MAX_DIGITS, decimal_places=COST_DECIMAL_PLACES, null=True, blank=True
@@ -167,10 +168,10 @@ class ProductSupplier(models.Model):
         return f"{self.product_id} from {self.supplier_id}"
 
 
-class BundleComponent(models.Model):
+class BundleComponent(TenantModel):
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
-    bundle = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="components")
-    component = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="used_in")
+    bundle = TenantForeignKey(Product, on_delete=models.CASCADE, related_name="components")
+    component = TenantForeignKey(Product, on_delete=models.PROTECT, related_name="used_in")
     quantity = models.PositiveIntegerField()
 
     class Meta:

@@ -11,17 +11,18 @@ from stockflow.catalog.bundles import BundleGraph, bundle_leaves_cte, bundle_par
 from stockflow.catalog.models import BundleComponent, Product
 
 
-def bundle_leaf_components(bundle_id: int) -> list[tuple[int, int]]:
-    """What one unit of a bundle consumes: (component product id, units), nested bundles
-    multiplied out down to products that hold stock, ordered by product id. One query."""
+def bundle_leaf_components(company_id: int, bundle_id: int) -> list[tuple[int, int]]:
+    """What one unit of a company's bundle consumes: (component product id, units), nested
+    bundles multiplied out down to products that hold stock, ordered by product id. One
+    query."""
     sql = f"""
         WITH RECURSIVE
-        {bundle_parts_cte(roots="bc.bundle_id = %(bundle_id)s")},
+        {bundle_parts_cte(company="bc.company_id = %(company_id)s", roots="bc.bundle_id = %(bundle_id)s")},
         {bundle_leaves_cte()}
         SELECT product_id, units FROM bundle_leaves ORDER BY product_id
     """
     with connection.cursor() as cursor:
-        cursor.execute(sql, {"bundle_id": bundle_id})
+        cursor.execute(sql, {"company_id": company_id, "bundle_id": bundle_id})
         return [(int(pid), int(qty)) for pid, qty in cursor.fetchall()]
 
 
@@ -36,14 +37,18 @@ def company_bundle_graph(company_id: int) -> BundleGraph:
     return graph
 
 
-def skus_by_id(product_ids: Sequence[int]) -> dict[int, str]:
-    return dict(Product.objects.filter(pk__in=list(product_ids)).values_list("pk", "sku"))
+def skus_by_id(company_id: int, product_ids: Sequence[int]) -> dict[int, str]:
+    return dict(
+        Product.objects.filter(company_id=company_id, pk__in=list(product_ids)).values_list(
+            "pk", "sku"
+        )
+    )
 
 
-def bundles_using(product_id: int) -> list[str]:
-    """SKUs of the bundles that have the product as a direct component."""
+def bundles_using(company_id: int, product_id: int) -> list[str]:
+    """SKUs of the company's bundles that have the product as a direct component."""
     return list(
-        Product.objects.filter(components__component_id=product_id)
+        Product.objects.filter(company_id=company_id, components__component_id=product_id)
         .order_by("sku")
         .values_list("sku", flat=True)
     )

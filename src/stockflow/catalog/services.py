@@ -131,10 +131,12 @@ def delete_product_type(product_type: ProductType) -> None:
     conflict = Conflict("This product type is used by products; change their type first.")
 
     def delete() -> None:
-        locked = locking.lock_for_update(ProductType, product_type.pk)
+        locked = locking.lock_for_update(
+            ProductType, product_type.pk, company_id=product_type.company_id
+        )
         if locked is None:
             raise NotFound()
-        if Product.objects.filter(product_type_id=locked.pk).exists():
+        if Product.objects.filter(company_id=locked.company_id, product_type_id=locked.pk).exists():
             raise conflict
         locked.delete()
 
@@ -166,7 +168,7 @@ def delete_supplier(supplier: Supplier) -> None:
     conflict = Conflict("The supplier was linked to a product meanwhile; try again.")
 
     def delete() -> None:
-        locked = locking.lock_for_update(Supplier, supplier.pk)
+        locked = locking.lock_for_update(Supplier, supplier.pk, company_id=supplier.company_id)
         if locked is None:
             raise NotFound()
         locked.delete()
@@ -190,14 +192,18 @@ def sku_conflict(sku: str, exclude_pk: int | None = None) -> Conflict | None:
 # --- product suppliers --------------------------------------------------------------------
 
 
-def _lock_product_supplier_links(product_id: int) -> None:
+def _lock_product_supplier_links(company_id: int, product_id: int) -> None:
     """Serialize changes to one product's supplier links (the primary flag) on its row."""
-    if locking.lock_for_update(Product, product_id, no_key=True) is None:
+    if locking.lock_for_update(Product, product_id, company_id=company_id, no_key=True) is None:
         raise NotFound()
 
 
-def _supplier_link_conflict(product_id: int, supplier_id: int, exclude_pk: int | None = None):
-    links = ProductSupplier.objects.filter(product_id=product_id).exclude(pk=exclude_pk)
+def _supplier_link_conflict(
+    company_id: int, product_id: int, supplier_id: int, exclude_pk: int | None = None
+):
+    links = ProductSupplier.objects.filter(company_id=company_id, product_id=product_id).exclude(
+        pk=exclude_pk
+    )
     if links.filter(supplier_id=supplier_id).exists():
         return Conflict("This supplier is already linked to the product.", field="supplier_id")
     if links.filter(is_primary=True).exists():
@@ -222,13 +228,13 @@ def link_supplier(
     primary link in the same transaction (at most one primary per product)."""
     if supplier.company_id != product.company_id:
         raise ValidationError({"supplier_id": ["Must belong to the same company as the product."]})
-    _lock_product_supplier_links(product.pk)
-    if not locking.lock_for_share(Supplier, supplier.pk):
+    _lock_product_supplier_links(product.company_id, product.pk)
+    if not locking.lock_for_share(Supplier, supplier.pk, supplier.company_id):
         raise ValidationError({"supplier_id": [f"Not found: {supplier.pk}."]})
     if is_primary:
-        ProductSupplier.objects.filter(product_id=product.pk, is_primary=True).update(
-            is_primary=False
-        )
+        ProductSupplier.objects.filter(
+            company_id=product.company_id, product_id=product.pk, is_primary=True
+        ).update(is_primary=False)
     link = ProductSupplier(
         company_id=product.company_id,
         product=product,
@@ -238,22 +244,26 @@ def link_supplier(
         lead_time_days=lead_time_days,
         is_primary=is_primary,
     )
-    with conflict_on_integrity_error(lambda: _supplier_link_conflict(product.pk, supplier.pk)):
+    with conflict_on_integrity_error(
+        lambda: _supplier_link_conflict(product.company_id, product.pk, supplier.pk)
+    ):
         link.save(force_insert=True)
     return link
 
 
 @transaction.atomic
 def update_supplier_link(link: ProductSupplier, **changes) -> ProductSupplier:
-    _lock_product_supplier_links(link.product_id)
+    _lock_product_supplier_links(link.company_id, link.product_id)
     if changes.get("is_primary"):
-        ProductSupplier.objects.filter(product_id=link.product_id, is_primary=True).exclude(
-            pk=link.pk
-        ).update(is_primary=False)
+        ProductSupplier.objects.filter(
+            company_id=link.company_id, product_id=link.product_id, is_primary=True
+        ).exclude(pk=link.pk).update(is_primary=False)
     fields = apply_changes(link, changes)
     if fields:
         with conflict_on_integrity_error(
-            lambda: _supplier_link_conflict(link.product_id, link.supplier_id, link.pk)
+            lambda: _supplier_link_conflict(
+                link.company_id, link.product_id, link.supplier_id, link.pk
+            )
         ):
             link.save(update_fields=fields)
     return link
@@ -261,4 +271,4 @@ def update_supplier_link(link: ProductSupplier, **changes) -> ProductSupplier:
 
 @transaction.atomic
 def unlink_supplier(link: ProductSupplier) -> None:
-    ProductSupplier.objects.filter(pk=link.pk).delete()
+    ProductSupplier.objects.filter(company_id=link.company_id, pk=link.pk).delete()

@@ -51,4 +51,5 @@ def product_type_join_sql(product: str = "p", product_type: str = "t") -> str:
     return (
         f"LEFT JOIN {ProductType._meta.db_table} {product_type}"
         f" ON {product_type}.id = {product}.product_type_id"
+        f" AND {product_type}.company_id = {product}.company_id"
     )

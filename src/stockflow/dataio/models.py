@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from stockflow.tenancy.keys import TenantModel
 from stockflow.tenancy.models import Company
 
 
@@ -24,7 +25,7 @@ class ImportStatus(models.TextChoices):
     FAILED = "failed", "Failed while applying: nothing was written"
 
 
-class ImportJob(models.Model):
+class ImportJob(TenantModel):
     """One uploaded file of one kind, validated (a dry run) and then applied, all or nothing.
 
     The file itself is kept (``content``) until the job is applied or refused, so the worker

@@ -77,7 +77,7 @@ def create_job(
             job.save(force_insert=True)
     except IntegrityError:  # the same file, uploaded at the same time
         return existing.get(), False
-    transaction.on_commit(lambda: _enqueue("validate_import", job.pk))
+    transaction.on_commit(lambda: _enqueue("validate_import", job))
     return job, True
 
 
@@ -97,10 +97,10 @@ def _count_rows(content: bytes, file_name: str) -> int:
     return total
 
 
-def _enqueue(task_name: str, job_id: int) -> None:
+def _enqueue(task_name: str, job: ImportJob) -> None:
     from stockflow.dataio import tasks
 
-    getattr(tasks, task_name).enqueue(job_id)
+    getattr(tasks, task_name).enqueue(job.company_id, job.pk)
 
 
 class _Progress:
@@ -117,7 +117,9 @@ class _Progress:
         if rows_done - self.saved_rows >= self.step or now - self.saved_at >= PROGRESS_SECONDS:
             # Its own statement, outside the apply transaction on PostgreSQL it would be
             # invisible until commit: the apply path reports progress only before it starts.
-            ImportJob.objects.filter(pk=self.job.pk).update(rows_done=rows_done)
+            ImportJob.objects.filter(company_id=self.job.company_id, pk=self.job.pk).update(
+                rows_done=rows_done
+            )
             self.saved_rows, self.saved_at = rows_done, now
 
 
@@ -157,10 +159,12 @@ def importer_for(job: ImportJob) -> Importer:
     return IMPORTERS[job.kind](job.company_id, actor=actor, import_id=job.pk)
 
 
-def validate_job(job_id: int) -> ImportJob | None:
-    """The dry run: every error and the counts; then the apply, if the upload asked for it
-    and there is no error."""
-    job = ImportJob.objects.filter(pk=job_id, status=ImportStatus.VALIDATING).first()
+def validate_job(company_id: int, job_id: int) -> ImportJob | None:
+    """The dry run of the company's job: every error and the counts; then the apply, if the
+    upload asked for it and there is no error."""
+    job = ImportJob.objects.filter(
+        company_id=company_id, pk=job_id, status=ImportStatus.VALIDATING
+    ).first()
     if job is None:
         return None  # already validated: a task run twice does nothing
     importer = importer_for(job)
@@ -195,15 +199,15 @@ def validate_job(job_id: int) -> ImportJob | None:
         if not applies:  # the dry run is what was asked: the import ends here
             record_import_finished(job)
     if applies:
-        return apply_job(job.pk)
+        return apply_job(job.company_id, job.pk)
     return job
 
 
 def start_apply(job: ImportJob) -> ImportJob:
     """Mark a valid job for applying and enqueue it; 409 unless the job is valid."""
-    updated = ImportJob.objects.filter(pk=job.pk, status=ImportStatus.VALID).update(
-        status=ImportStatus.APPLYING, rows_done=0
-    )
+    updated = ImportJob.objects.filter(
+        company_id=job.company_id, pk=job.pk, status=ImportStatus.VALID
+    ).update(status=ImportStatus.APPLYING, rows_done=0)
     if not updated:
         job.refresh_from_db()
         if job.status in (ImportStatus.APPLYING, ImportStatus.APPLIED):
@@ -212,22 +216,22 @@ def start_apply(job: ImportJob) -> ImportJob:
             f"Only a valid import can be applied; this one is {job.status}.",
             code="import_not_valid",
         )
-    transaction.on_commit(lambda: _enqueue("apply_import", job.pk))
+    transaction.on_commit(lambda: _enqueue("apply_import", job))
     job.refresh_from_db()
     return job
 
 
-def apply_job(job_id: int) -> ImportJob | None:
-    """Write every row of a valid job in one transaction, or nothing. The job row is locked
-    for the whole transaction: a second run of the task waits, then finds it applied."""
-    ImportJob.objects.filter(pk=job_id, status=ImportStatus.VALID).update(
-        status=ImportStatus.APPLYING
-    )
+def apply_job(company_id: int, job_id: int) -> ImportJob | None:
+    """Write every row of the company's valid job in one transaction, or nothing. The job
+    row is locked for the whole transaction: a second run of the task waits, then finds it
+    applied."""
+    jobs = ImportJob.objects.filter(company_id=company_id, pk=job_id)
+    jobs.filter(status=ImportStatus.VALID).update(status=ImportStatus.APPLYING)
     errors: list[dict] = []
     done = 0
     try:
         with transaction.atomic():
-            job = locking.lock_for_update(ImportJob, job_id, no_key=True)
+            job = locking.lock_for_update(ImportJob, job_id, company_id=company_id, no_key=True)
             if job is None or job.status != ImportStatus.APPLYING:
                 return None
             importer = importer_for(job)
@@ -255,24 +259,24 @@ def apply_job(job_id: int) -> ImportJob | None:
                     errors.append(_refusal(refused.row, refused.error))
                     raise _Rollback from None
                 done += len(chunk)
-            ImportJob.objects.filter(pk=job_id).update(
+            jobs.update(
                 status=ImportStatus.APPLIED,
                 rows_done=done,
                 finished_at=timezone.now(),
                 content=b"",
             )
-            record_import_finished(ImportJob.objects.get(pk=job_id))
+            record_import_finished(jobs.get())
     except _Rollback:
         with transaction.atomic():
-            failed = ImportJob.objects.filter(pk=job_id, status=ImportStatus.APPLYING).update(
+            failed = jobs.filter(status=ImportStatus.APPLYING).update(
                 status=ImportStatus.FAILED,
                 errors=errors,
                 error_count=len(errors),
                 finished_at=timezone.now(),
             )
             if failed:
-                record_import_finished(ImportJob.objects.get(pk=job_id))
-    return ImportJob.objects.get(pk=job_id)
+                record_import_finished(jobs.get())
+    return jobs.get()
 
 
 def _lock_levels_named(importer: Importer, job: ImportJob) -> None:

@@ -10,19 +10,23 @@ from stockflow.dataio.models import ImportJob
 from stockflow.tenancy.dbcontext import tenant_task
 
 
-def company_of_job(job_id: int) -> int | None:
-    return ImportJob.objects.filter(pk=job_id).values_list("company_id", flat=True).first()
+def company_of_job(company_id: int, job_id: int) -> int | None:
+    return (
+        ImportJob.objects.filter(company_id=company_id, pk=job_id)
+        .values_list("company_id", flat=True)
+        .first()
+    )
 
 
 @task()
 @tenant_task(company_of_job)
-def validate_import(job_id: int) -> str | None:
-    job = services.validate_job(job_id)
+def validate_import(company_id: int, job_id: int) -> str | None:
+    job = services.validate_job(company_id, job_id)
     return job.status if job else None
 
 
 @task()
 @tenant_task(company_of_job)
-def apply_import(job_id: int) -> str | None:
-    job = services.apply_job(job_id)
+def apply_import(company_id: int, job_id: int) -> str | None:
+    job = services.apply_job(company_id, job_id)
     return job.status if job else None

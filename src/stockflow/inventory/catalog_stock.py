@@ -49,8 +49,8 @@ HISTORY_MESSAGE = (
 )
 
 
-def _has_stock(**level_filter) -> bool:
-    return StockLevel.objects.filter(quantity__gt=0, **level_filter).exists()
+def _has_stock(company_id: int, **level_filter) -> bool:
+    return StockLevel.objects.filter(company_id=company_id, quantity__gt=0, **level_filter).exists()
 
 
 # --- warehouses ---------------------------------------------------------------------------
@@ -72,15 +72,15 @@ def _delete_with_empty_levels(
     def delete() -> None:
         if kind == "product":
             locking.lock_bundle_graph(row.company_id)
-        locking.lock_stock_levels_of(**levels_of)
-        locked = locking.lock_for_update(type(row), row.pk)
+        locking.lock_stock_levels_of(row.company_id, **levels_of)
+        locked = locking.lock_for_update(type(row), row.pk, company_id=row.company_id)
         if locked is None:
             raise NotFound()
-        if has_history(locked.pk) or _has_stock(**levels_of):
+        if has_history(locked.company_id, locked.pk) or _has_stock(row.company_id, **levels_of):
             raise conflict
         if check is not None:
             check(locked)
-        StockLevel.objects.filter(**levels_of).delete()
+        StockLevel.objects.filter(company_id=row.company_id, **levels_of).delete()
         locked.delete()
 
     delete_or_conflict(delete, conflict)
@@ -104,7 +104,7 @@ def update_product_type(product_type: ProductType, **changes) -> ProductType:
     those levels are locked before the type row."""
     new_threshold = "low_stock_threshold" in changes
     if new_threshold:
-        locking.lock_stock_levels_inheriting(product_type.pk)
+        locking.lock_stock_levels_inheriting(product_type.company_id, product_type.pk)
     fields = apply_changes(product_type, changes)
     if fields:
         with conflict_on_integrity_error(
@@ -240,8 +240,8 @@ def _first_sku_conflict(skus: list[str]) -> Conflict | None:
     return next((sku_conflict(sku) for sku in skus if sku in taken), None)
 
 
-def _refuse_if_in_bundles(product_id: int, advice: str) -> None:
-    used_in = catalog_selectors.bundles_using(product_id)
+def _refuse_if_in_bundles(company_id: int, product_id: int, advice: str) -> None:
+    used_in = catalog_selectors.bundles_using(company_id, product_id)
     if used_in:
         raise Conflict(
             f"This product is a component of {', '.join(used_in)}; {advice}", bundles=used_in
@@ -252,19 +252,23 @@ def _change_bundle_flag(locked: Product, becomes: bool) -> None:
     """Check that the locked product may become a bundle (``becomes``) or stop being one,
     and drop its (empty) stock levels when it becomes one."""
     if becomes:
-        if selectors.product_has_history(locked.pk) or _has_stock(product_id=locked.pk):
+        if selectors.product_has_history(locked.company_id, locked.pk) or _has_stock(
+            locked.company_id, product_id=locked.pk
+        ):
             raise Conflict(
                 "This product has stock history; it cannot become a bundle.",
                 code=ErrorCode.HAS_HISTORY,
             )
-        _refuse_if_in_bundles(locked.pk, "remove it from them before turning it into a bundle.")
-        StockLevel.objects.filter(product_id=locked.pk).delete()
+        _refuse_if_in_bundles(
+            locked.company_id, locked.pk, "remove it from them before turning it into a bundle."
+        )
+        StockLevel.objects.filter(company_id=locked.company_id, product_id=locked.pk).delete()
         return
-    if BundleComponent.objects.filter(bundle_id=locked.pk).exists():
+    if BundleComponent.objects.filter(company_id=locked.company_id, bundle_id=locked.pk).exists():
         raise ValidationError(
             {"is_bundle": ["Remove the bundle's components before it stops being one."]}
         )
-    if selectors.product_has_history(locked.pk):
+    if selectors.product_has_history(locked.company_id, locked.pk):
         raise Conflict(
             "This bundle has been sold; it cannot stop being a bundle.",
             code=ErrorCode.HAS_HISTORY,
@@ -288,10 +292,12 @@ def update_product(product: Product, **changes) -> Product:
     if becomes is not None:
         # Decided on the locked row: the flag may have changed since the product was read.
         locking.lock_bundle_graph(product.company_id)
-        locking.lock_stock_levels_of(product_id=product.pk)
+        locking.lock_stock_levels_of(product.company_id, product_id=product.pk)
     elif new_threshold:
-        locking.lock_stock_levels_of(product_id=product.pk, no_key=True)
-    locked = locking.lock_for_update(Product, product.pk, no_key=True)
+        locking.lock_stock_levels_of(product.company_id, product_id=product.pk, no_key=True)
+    locked = locking.lock_for_update(
+        Product, product.pk, company_id=product.company_id, no_key=True
+    )
     if locked is None:
         raise NotFound()
 
@@ -348,5 +354,7 @@ def delete_product(product: Product) -> None:
         product,
         kind="product",
         has_history=selectors.product_has_history,
-        check=lambda locked: _refuse_if_in_bundles(locked.pk, "remove it from them first."),
+        check=lambda locked: _refuse_if_in_bundles(
+            locked.company_id, locked.pk, "remove it from them first."
+        ),
     )

@@ -78,7 +78,10 @@ class ProductViewSet(CatalogViewSet):
     def represent(self, products, *, many: bool = False):
         """Serialized products; the availability of the bundles among them in one query."""
         listed = products if many else [products]
-        availability = selectors.bundle_availability([p.pk for p in listed if p.is_bundle])
+        bundles = [p for p in listed if p.is_bundle]
+        availability = selectors.bundle_availability(
+            [p.pk for p in bundles], company_ids={p.company_id for p in bundles}
+        )
         context = {**self.get_serializer_context(), "bundle_availability": availability}
         return ProductSerializer(products, many=many, context=context).data
 

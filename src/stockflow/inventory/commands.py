@@ -39,7 +39,9 @@ def _nothing_to_prepare(data: dict) -> None:
 RECEIVE = StockCommand(
     ReceiptInput,
     prepare=lambda data: levels.prepare_receipt(
-        product_id=data["product_id"].id, warehouse_id=data["warehouse_id"].id
+        company_id=data["product_id"].company_id,
+        product_id=data["product_id"].id,
+        warehouse_id=data["warehouse_id"].id,
     ),
     run=lambda data, actor: movements.receive_stock(
         product=data["product_id"],
@@ -54,6 +56,7 @@ RECEIVE = StockCommand(
 ADJUST = StockCommand(
     AdjustmentInput,
     prepare=lambda data: levels.prepare_adjustment(
+        company_id=data["product_id"].company_id,
         product_id=data["product_id"].id,
         warehouse_id=data["warehouse_id"].id,
         change=data.get("change"),
@@ -73,7 +76,9 @@ ADJUST = StockCommand(
 TRANSFER = StockCommand(
     TransferInput,
     prepare=lambda data: levels.prepare_transfer(
-        product_id=data["product_id"].id, to_warehouse_id=data["to_warehouse_id"].id
+        company_id=data["product_id"].company_id,
+        product_id=data["product_id"].id,
+        to_warehouse_id=data["to_warehouse_id"].id,
     ),
     run=lambda data, actor: movements.transfer_stock(
         product=data["product_id"],

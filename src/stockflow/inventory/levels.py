@@ -29,8 +29,8 @@ from stockflow.locking import LevelKey
 from stockflow.sqlparams import datetime_param
 
 
-def ensure_stock_levels(keys: Iterable[LevelKey]) -> None:
-    """Create the missing stock levels among ``keys`` with quantity 0 and their product's
+def ensure_stock_levels(company_id: int, keys: Iterable[LevelKey]) -> None:
+    """Create the company's missing stock levels among ``keys`` with quantity 0 and their product's
     effective threshold, in one statement (plus the threshold check below when a level
     was created).
 
@@ -45,7 +45,7 @@ def ensure_stock_levels(keys: Iterable[LevelKey]) -> None:
     if not keys:
         return
     pairs_sql = " OR ".join(["(p.id = %s AND w.id = %s)"] * len(keys))
-    params: list = [datetime_param(timezone.now())]
+    params: list = [datetime_param(timezone.now()), company_id]
     for product_id, warehouse_id in keys:
         params += [product_id, warehouse_id]
     level_table = StockLevel._meta.db_table
@@ -56,10 +56,11 @@ def ensure_stock_levels(keys: Iterable[LevelKey]) -> None:
         FROM {Product._meta.db_table} p
         JOIN {Warehouse._meta.db_table} w ON w.company_id = p.company_id
         {product_type_join_sql("p", "t")}
-        WHERE ({pairs_sql})
+        WHERE p.company_id = %s AND ({pairs_sql})
           AND NOT p.is_bundle
           AND NOT EXISTS (
-              SELECT 1 FROM {level_table} s WHERE s.product_id = p.id AND s.warehouse_id = w.id
+              SELECT 1 FROM {level_table} s
+              WHERE s.company_id = p.company_id AND s.product_id = p.id AND s.warehouse_id = w.id
           )
         ORDER BY p.id, w.id
         ON CONFLICT (company_id, product_id, warehouse_id) DO NOTHING
@@ -69,30 +70,34 @@ def ensure_stock_levels(keys: Iterable[LevelKey]) -> None:
         cursor.execute(sql, params)
         created = cursor.fetchall()
         if created:
-            _recheck_thresholds(created)
+            _recheck_thresholds(company_id, created)
 
 
-def _recheck_thresholds(created: list[tuple[int, int, int | None]]) -> None:
+def _recheck_thresholds(company_id: int, created: list[tuple[int, int, int | None]]) -> None:
     """The INSERT read the thresholds without locks: a threshold change that committed
     meanwhile did not see the new (uncommitted) levels. Read them again under the locks of
     ``lock_effective_thresholds`` and correct the levels whose threshold changed (rare)."""
-    thresholds = lock_effective_thresholds(product_id for _, product_id, _ in created)
+    thresholds = lock_effective_thresholds(company_id, (product_id for _, product_id, _ in created))
     stale: dict[int | None, list[int]] = {}
     for level_id, product_id, threshold in created:
         current = thresholds.get(product_id)
         if threshold != current:
             stale.setdefault(current, []).append(level_id)
     for threshold, level_ids in stale.items():
-        StockLevel.objects.filter(id__in=level_ids).update(low_stock_threshold=threshold)
+        StockLevel.objects.filter(company_id=company_id, id__in=level_ids).update(
+            low_stock_threshold=threshold
+        )
 
 
-def lock_effective_thresholds(product_ids: Iterable[int]) -> dict[int, int | None]:
+def lock_effective_thresholds(company_id: int, product_ids: Iterable[int]) -> dict[int, int | None]:
     """The effective low-stock threshold of each product (``None``: no threshold), read
     under ``locking.lock_threshold_sources``: none of them can change before this
     transaction commits. Call inside a transaction."""
     return {
         product_id: effective_threshold(own, type_threshold)
-        for product_id, own, type_threshold in locking.lock_threshold_sources(product_ids)
+        for product_id, own, type_threshold in locking.lock_threshold_sources(
+            company_id, product_ids
+        )
     }
 
 
@@ -102,7 +107,7 @@ def copy_product_thresholds(company_id: int, product_ids: Iterable[int]) -> None
     distinct threshold, of the levels whose copy differs. The caller has locked the levels,
     then the product rows (``stockflow.locking``)."""
     products_by_threshold: dict[int | None, list[int]] = {}
-    for product_id, threshold in lock_effective_thresholds(product_ids).items():
+    for product_id, threshold in lock_effective_thresholds(company_id, product_ids).items():
         products_by_threshold.setdefault(threshold, []).append(product_id)
     for threshold, ids in products_by_threshold.items():
         levels = StockLevel.objects.filter(company_id=company_id, product_id__in=ids)
@@ -113,11 +118,14 @@ def copy_type_threshold(product_type: ProductType) -> None:
     """Set the threshold copy of the stock levels whose threshold is the product type's
     (those of its products without a threshold of their own) to its new threshold; one
     UPDATE. The caller has locked those levels, then the type row (``stockflow.locking``)."""
+    company_id = product_type.company_id
     inheriting = Product.objects.filter(
-        product_type_id=product_type.pk, low_stock_threshold__isnull=True
+        company_id=company_id, product_type_id=product_type.pk, low_stock_threshold__isnull=True
     ).values("id")
     threshold = effective_threshold(None, product_type.low_stock_threshold)
-    _set_threshold(StockLevel.objects.filter(product_id__in=inheriting), threshold)
+    _set_threshold(
+        StockLevel.objects.filter(company_id=company_id, product_id__in=inheriting), threshold
+    )
 
 
 def _set_threshold(levels: QuerySet[StockLevel], threshold: int | None) -> None:
@@ -127,24 +135,27 @@ def _set_threshold(levels: QuerySet[StockLevel], threshold: int | None) -> None:
 # --- levels an operation fills --------------------------------------------------------------
 
 
-def _prepare(keys: list[LevelKey]) -> Callable[[], None] | None:
-    return partial(ensure_stock_levels, keys) if keys else None
+def _prepare(company_id: int, keys: list[LevelKey]) -> Callable[[], None] | None:
+    return partial(ensure_stock_levels, company_id, keys) if keys else None
 
 
-def prepare_receipt(*, product_id: int, warehouse_id: int) -> Callable[[], None] | None:
+def prepare_receipt(
+    *, company_id: int, product_id: int, warehouse_id: int
+) -> Callable[[], None] | None:
     """What to run before a receipt's transaction: create the level it fills."""
-    return _prepare([(product_id, warehouse_id)])
+    return _prepare(company_id, [(product_id, warehouse_id)])
 
 
 def prepare_receipt_lines(
-    *, product_ids: Iterable[int], warehouse_id: int
+    *, company_id: int, product_ids: Iterable[int], warehouse_id: int
 ) -> Callable[[], None] | None:
     """What to run before a multi-line receipt's transaction: create the levels it fills."""
-    return _prepare([(product_id, warehouse_id) for product_id in product_ids])
+    return _prepare(company_id, [(product_id, warehouse_id) for product_id in product_ids])
 
 
 def prepare_adjustment(
     *,
+    company_id: int,
     product_id: int,
     warehouse_id: int,
     change: int | None = None,
@@ -154,9 +165,11 @@ def prepare_adjustment(
     may add units to it (a positive change, or a count above zero, which is more than a
     missing level holds)."""
     adds_units = (change or 0) > 0 or (counted_quantity or 0) > 0
-    return _prepare([(product_id, warehouse_id)] if adds_units else [])
+    return _prepare(company_id, [(product_id, warehouse_id)] if adds_units else [])
 
 
-def prepare_transfer(*, product_id: int, to_warehouse_id: int) -> Callable[[], None] | None:
+def prepare_transfer(
+    *, company_id: int, product_id: int, to_warehouse_id: int
+) -> Callable[[], None] | None:
     """What to run before a transfer's transaction: create the destination level."""
-    return _prepare([(product_id, to_warehouse_id)])
+    return _prepare(company_id, [(product_id, to_warehouse_id)])

@@ -6,6 +6,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from stockflow.catalog.models import PRICE_DECIMAL_PLACES, PRICE_MAX_DIGITS, Product, Warehouse
+from stockflow.tenancy.keys import TenantForeignKey, TenantModel, TenantQuerySet
 from stockflow.tenancy.models import Company
 
 
@@ -34,7 +35,7 @@ class ReferenceType(models.TextChoices):
     IMPORT = "import", "Import"
 
 
-class StockLevel(models.Model):
+class StockLevel(TenantModel):
     """Units of one product in one warehouse. Changed only by the services
     (``inventory.movements``, ``inventory.sales``).
 
@@ -51,10 +52,10 @@ class StockLevel(models.Model):
     """
 
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+", db_index=False)
-    product = models.ForeignKey(
+    product = TenantForeignKey(
         Product, on_delete=models.PROTECT, related_name="stock_levels", db_index=False
     )
-    warehouse = models.ForeignKey(
+    warehouse = TenantForeignKey(
         Warehouse, on_delete=models.PROTECT, related_name="stock_levels", db_index=False
     )
     quantity = models.BigIntegerField(default=0)
@@ -89,7 +90,7 @@ class AppendOnlyError(RuntimeError):
     pass
 
 
-class AppendOnlyQuerySet(models.QuerySet):
+class AppendOnlyQuerySet(TenantQuerySet):
     """Refuses updates and deletes of the rows of an append-only table (``rows`` names them)."""
 
     rows = "Rows"
@@ -125,15 +126,15 @@ class LedgerQuerySet(AppendOnlyQuerySet):
     rows = "Ledger entries"
 
 
-class LedgerEntry(AppendOnlyModel, models.Model):
+class LedgerEntry(AppendOnlyModel, TenantModel):
     """One change to one stock level. Append-only: inserts only."""
 
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
-    stock_level = models.ForeignKey(
+    stock_level = TenantForeignKey(
         StockLevel, on_delete=models.PROTECT, related_name="ledger_entries"
     )
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
-    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="+")
+    product = TenantForeignKey(Product, on_delete=models.PROTECT, related_name="+")
+    warehouse = TenantForeignKey(Warehouse, on_delete=models.PROTECT, related_name="+")
     change = models.BigIntegerField()
     quantity_after = models.BigIntegerField()
     reason = models.CharField(max_length=20, choices=LedgerReason.choices)
@@ -172,17 +173,17 @@ class LedgerEntry(AppendOnlyModel, models.Model):
         return f"{self.reason} {self.change:+d} → {self.quantity_after}"
 
 
-class Sale(models.Model):
+class Sale(TenantModel):
     """One sale. The table takes an insert per sale: it keeps only the indexes something
     reads. The company and product foreign keys are served by the composite indexes that
     start with them; the warehouse keeps its own (a few values: inserts land on a few hot
     pages), so only one index takes inserts at scattered places."""
 
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+", db_index=False)
-    product = models.ForeignKey(
+    product = TenantForeignKey(
         Product, on_delete=models.PROTECT, related_name="sales", db_index=False
     )
-    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="sales")
+    warehouse = TenantForeignKey(Warehouse, on_delete=models.PROTECT, related_name="sales")
     quantity = models.PositiveIntegerField()
     unit_price = models.DecimalField(
         max_digits=PRICE_MAX_DIGITS, decimal_places=PRICE_DECIMAL_PLACES
@@ -220,7 +221,7 @@ class MovementKind(models.TextChoices):
     TRANSFER = "transfer", "Transfer"
 
 
-class StockMovement(models.Model):
+class StockMovement(TenantModel):
     """The document behind a receipt, an adjustment or a transfer; ledger entries point to it.
 
     ``quantity`` is the units received or transferred (positive), or the signed change of an
@@ -229,9 +230,9 @@ class StockMovement(models.Model):
 
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=20, choices=MovementKind.choices)
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
-    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="+")
-    to_warehouse = models.ForeignKey(
+    product = TenantForeignKey(Product, on_delete=models.PROTECT, related_name="+")
+    warehouse = TenantForeignKey(Warehouse, on_delete=models.PROTECT, related_name="+")
+    to_warehouse = TenantForeignKey(
         Warehouse, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     quantity = models.BigIntegerField()
@@ -293,7 +294,7 @@ class StockEventQuerySet(AppendOnlyQuerySet):
     rows = "Stock events"
 
 
-class StockEvent(AppendOnlyModel, models.Model):
+class StockEvent(AppendOnlyModel, TenantModel):
     """A stock level crossed its threshold or ran out: written by ``inventory.events`` in the
     transaction of the change, read by the notifications. Append-only, like the ledger.
 
@@ -303,14 +304,14 @@ class StockEvent(AppendOnlyModel, models.Model):
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+", db_index=False)
     type = models.CharField(max_length=40, choices=StockEventType.choices)
     # Null for the events of a purchase order (its warehouse is set, its lines are in data).
-    stock_level = models.ForeignKey(
+    stock_level = TenantForeignKey(
         StockLevel, null=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
-    product = models.ForeignKey(
+    product = TenantForeignKey(
         Product, null=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     # Null for the events of an import (about a file, not a place).
-    warehouse = models.ForeignKey(
+    warehouse = TenantForeignKey(
         Warehouse, null=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     data = models.JSONField()

@@ -105,7 +105,7 @@ def receive_stock(
             actor=actor,
         )
 
-    return run_locked(changes, write)
+    return run_locked(product.company_id, changes, write)
 
 
 def receive_stock_lines(
@@ -143,7 +143,7 @@ def receive_stock_lines(
         )
         return StockOperationResult(None, entries)
 
-    return run_locked(changes, write).ledger_entries
+    return run_locked(warehouse.company_id, changes, write).ledger_entries
 
 
 def adjust_stock(
@@ -199,11 +199,13 @@ def adjust_stock(
 
     if counted_quantity is None:
         changes = [LevelChange(key, change, LedgerReason.ADJUSTMENT)]
-        return run_locked(changes, partial(write, changes=changes), quantity_field="change")
+        return run_locked(
+            product.company_id, changes, partial(write, changes=changes), quantity_field="change"
+        )
     # A count sets the quantity to a value within bounds: it cannot be short.
     with transaction.atomic(savepoint=False):
-        levels = locking.lock_stock_levels([key])
-        refusal = add_missing_levels(levels, [key] if counted_quantity else [])
+        levels = locking.lock_stock_levels(product.company_id, [key])
+        refusal = add_missing_levels(product.company_id, levels, [key] if counted_quantity else [])
         if refusal is None:
             counted_change = counted_quantity - (levels[key].quantity if key in levels else 0)
             changes = (
@@ -237,9 +239,11 @@ def count_stocks(
                 {"counted_quantity": [f"Must be between 0 and {MAX_STOCK_QUANTITY}."]}
             )
     keys = [(product.id, warehouse.id) for product, warehouse, _ in counts]
-    levels = locking.lock_stock_levels(keys)
+    levels = locking.lock_stock_levels(company_id, keys)
     refusal = add_missing_levels(
-        levels, [key for key, (_, _, counted) in zip(keys, counts, strict=True) if counted]
+        company_id,
+        levels,
+        [key for key, (_, _, counted) in zip(keys, counts, strict=True) if counted],
     )
     if refusal is not None:
         raise refusal
@@ -341,7 +345,7 @@ def transfer_stock(
             actor=actor,
         )
 
-    return run_locked(changes, write)
+    return run_locked(product.company_id, changes, write)
 
 
 INITIAL_STOCK_NOTE = "Stock at product creation"
@@ -396,7 +400,9 @@ def record_initial_stocks(
     if not openings:
         return []
     now = timezone.now()
-    thresholds = lock_effective_thresholds({product_id for product_id, _, _ in openings})
+    thresholds = lock_effective_thresholds(
+        company_id, {product_id for product_id, _, _ in openings}
+    )
     level_ids = insert_rows(
         StockLevel,
         (

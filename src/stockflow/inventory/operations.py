@@ -214,7 +214,7 @@ def apply_changes(
             )
         )
     changed = {change.key: levels[change.key] for change in changes}.values()
-    StockLevel.objects.bulk_update(
+    StockLevel.objects.filter(company_id=company_id).bulk_update(
         [StockLevel(id=level.id, quantity=level.quantity, updated_at=now) for level in changed],
         ["quantity", "updated_at"],
     )
@@ -236,7 +236,7 @@ def level_move(level: LockedLevel, before: int) -> LevelMove:
 
 
 def add_missing_levels(
-    levels: dict[LevelKey, LockedLevel], increased: list[LevelKey]
+    company_id: int, levels: dict[LevelKey, LockedLevel], increased: list[LevelKey]
 ) -> Conflict | None:
     """Add to the locked ``levels`` the ``increased`` ones that did not exist. The API
     creates them before its transaction (``levels.ensure_stock_levels``, its ``prepare``
@@ -245,8 +245,8 @@ def add_missing_levels(
     callers create their levels first too. Returns a refusal if one cannot be created."""
     missing = [key for key in increased if key not in levels]
     if missing:
-        ensure_stock_levels(missing)
-        levels.update(locking.lock_stock_levels(missing))
+        ensure_stock_levels(company_id, missing)
+        levels.update(locking.lock_stock_levels(company_id, missing))
         if any(key not in levels for key in missing):
             # Only a product or warehouse without history can be deleted (with its empty
             # levels, see catalog.services): one was, while this operation was running.
@@ -276,20 +276,21 @@ def _refusal(
 
 
 def run_locked(
+    company_id: int,
     changes: list[LevelChange],
     write: Callable[[dict[LevelKey, LockedLevel]], StockOperationResult],
     *,
     quantity_field: str = "quantity",
 ) -> StockOperationResult:
-    """In one transaction: lock every level ``changes`` touch (one statement, id order),
+    """In one transaction: lock every level of the company that ``changes`` touch (one statement, id order),
     check them, and ``write`` (the changes, their ledger entries and their document). A
     refusal is raised once the block has closed, nothing written (see the module docstring)."""
     increased = sorted({change.key for change in changes if change.change > 0})
     with transaction.atomic(savepoint=False):
-        levels = locking.lock_stock_levels(change.key for change in changes)
+        levels = locking.lock_stock_levels(company_id, (change.key for change in changes))
         refusal = _refusal(changes, levels, quantity_field)
         if refusal is None:
-            refusal = add_missing_levels(levels, increased)
+            refusal = add_missing_levels(company_id, levels, increased)
         if refusal is None:
             return write(levels)
     raise refusal

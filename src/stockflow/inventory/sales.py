@@ -139,7 +139,7 @@ def record_sale(
 
     key = (product.id, warehouse.id)
     with transaction.atomic(savepoint=False):
-        level, refusal = _take_from_one_level(key, quantity, now)
+        level, refusal = _take_from_one_level(product.company_id, key, quantity, now)
         if refusal is None:
             with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
                 rows = _write_level_sale(
@@ -261,11 +261,15 @@ def _sell_plain_level(
     """The fast path of ``sell``: the sale recorded in three statements, or ``None`` having
     written nothing."""
     check_quantity(quantity)
+    if not scope.company_ids(role):
+        return None  # no company to sell in: the complete path answers
     now = timezone.now()
     db = connections[DEFAULT_DB_ALIAS]
     guard = _plain_level_guard(db, scope, role)
     with transaction.atomic(savepoint=False), db.cursor() as cursor:
-        level = locking.change_stock_level(key, -quantity, guard=guard, now=now, cursor=cursor)
+        level = locking.change_stock_level(
+            None, key, -quantity, guard=guard, now=now, cursor=cursor
+        )
         if level is None:
             return None
         company_id, price = level.extra
@@ -319,17 +323,17 @@ def _price_from_db(db, value) -> Decimal:
 
 
 def _take_from_one_level(
-    key: LevelKey, quantity: int, now: datetime, attempts: int = 3
+    company_id: int, key: LevelKey, quantity: int, now: datetime, attempts: int = 3
 ) -> tuple[LockedLevel | None, InsufficientStock | None]:
     """Take ``quantity`` units from one level with the conditional UPDATE; when it takes
     nothing, read what the level holds to report it. Units received between the two
     statements would make that report wrong ("available" enough): then try again."""
     for _ in range(attempts):
-        level = locking.change_stock_level(key, -quantity, now=now)
+        level = locking.change_stock_level(company_id, key, -quantity, now=now)
         if level is not None:
             return level, None
         available = (
-            StockLevel.objects.filter(product_id=key[0], warehouse_id=key[1])
+            StockLevel.objects.filter(company_id=company_id, product_id=key[0], warehouse_id=key[1])
             .values_list("quantity", flat=True)
             .first()
         ) or 0
@@ -490,12 +494,14 @@ def _write_level_sale(
 
 
 def _bundle_changes(bundle: Product, warehouse: Warehouse, quantity: int) -> list[LevelChange]:
-    components = bundle_leaf_components(bundle.id)
+    components = bundle_leaf_components(bundle.company_id, bundle.id)
     if not components:
         raise ValidationError({"product_id": ["This bundle has no components to sell."]})
     inactive = list(
         Product.objects.filter(
-            id__in=[component_id for component_id, _ in components], is_active=False
+            company_id=bundle.company_id,
+            id__in=[component_id for component_id, _ in components],
+            is_active=False,
         ).values_list("id", flat=True)
     )
     if inactive:
@@ -544,4 +550,4 @@ def _record_bundle_sale(
         )
         return StockOperationResult(sale, entries)
 
-    return run_locked(changes, write)
+    return run_locked(bundle.company_id, changes, write)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.db import connection
@@ -96,13 +96,15 @@ def product_stock(product: Product) -> dict:
     if product.is_bundle:
         quantities = {
             row["warehouse_id"]: row["available"]
-            for row in bundle_availability([product.id])[product.id]
+            for row in bundle_availability([product.id], company_ids=[product.company_id])[
+                product.id
+            ]
         }
         level_ids: dict[int, int] = {}
     else:
-        levels = StockLevel.objects.filter(product_id=product.id).values_list(
-            "warehouse_id", "id", "quantity"
-        )
+        levels = StockLevel.objects.filter(
+            company_id=product.company_id, product_id=product.id
+        ).values_list("warehouse_id", "id", "quantity")
         quantities = {wh: qty for wh, _, qty in levels}
         level_ids = {wh: level_id for wh, level_id, _ in levels}
     rows = [
@@ -130,7 +132,9 @@ def product_stock(product: Product) -> dict:
     }
 
 
-def bundle_availability(bundle_ids: Sequence[int]) -> dict[int, list[dict[str, int]]]:
+def bundle_availability(
+    bundle_ids: Sequence[int], *, company_ids: Iterable[int]
+) -> dict[int, list[dict[str, int]]]:
     """Units of each bundle that can be assembled, per warehouse, for many bundles at once:
     the minimum over its leaf components of floor(component stock / units per bundle).
 
@@ -138,18 +142,21 @@ def bundle_availability(bundle_ids: Sequence[int]) -> dict[int, list[dict[str, i
     no stock level there counts as 0. Ordered by warehouse id. One query for the whole list.
     """
     bundle_ids = sorted({int(pk) for pk in bundle_ids})
+    company_ids = sorted({int(pk) for pk in company_ids})
     result: dict[int, list[dict[str, int]]] = {pk: [] for pk in bundle_ids}
-    if not bundle_ids:
+    if not bundle_ids or not company_ids:
         return result
     levels = StockLevel._meta.db_table
     roots = ", ".join(f"%(bundle_{index})s" for index in range(len(bundle_ids)))
+    companies = ", ".join(f"%(company_{index})s" for index in range(len(company_ids)))
     sql = f"""
         WITH RECURSIVE
-        {bundle_parts_cte(roots=f"bc.bundle_id IN ({roots})")},
+        {bundle_parts_cte(company=f"bc.company_id IN ({companies})", roots=f"bc.bundle_id IN ({roots})")},
         {bundle_leaves_cte()},
         places(bundle_id, warehouse_id) AS (
             SELECT DISTINCT leaves.bundle_id, sl.warehouse_id
-            FROM bundle_leaves leaves JOIN {levels} sl ON sl.product_id = leaves.product_id
+            FROM bundle_leaves leaves JOIN {levels} sl
+                ON sl.product_id = leaves.product_id AND sl.company_id = leaves.company_id
         )
         SELECT places.bundle_id, places.warehouse_id,
                MIN(COALESCE(sl.quantity, 0) / leaves.units)
@@ -157,10 +164,12 @@ def bundle_availability(bundle_ids: Sequence[int]) -> dict[int, list[dict[str, i
         JOIN bundle_leaves leaves ON leaves.bundle_id = places.bundle_id
         LEFT JOIN {levels} sl
             ON sl.product_id = leaves.product_id AND sl.warehouse_id = places.warehouse_id
+            AND sl.company_id = leaves.company_id
         GROUP BY places.bundle_id, places.warehouse_id
         ORDER BY places.bundle_id, places.warehouse_id
     """
     params = {f"bundle_{index}": pk for index, pk in enumerate(bundle_ids)}
+    params |= {f"company_{index}": pk for index, pk in enumerate(company_ids)}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         for bundle_id, warehouse_id, available in cursor.fetchall():
@@ -187,22 +196,27 @@ def products_for_display(queryset: QuerySet[Product]) -> QuerySet[Product]:
     )
 
 
-def product_has_history(product_id: int) -> bool:
-    """Whether stock of the product ever moved or it was ever sold."""
+def product_has_history(company_id: int, product_id: int) -> bool:
+    """Whether stock of the company's product ever moved or it was ever sold."""
+    rows = {"company_id": company_id, "product_id": product_id}
     return (
-        LedgerEntry.objects.filter(product_id=product_id).exists()
-        or Sale.objects.filter(product_id=product_id).exists()
-        or StockMovement.objects.filter(product_id=product_id).exists()
+        LedgerEntry.objects.filter(**rows).exists()
+        or Sale.objects.filter(**rows).exists()
+        or StockMovement.objects.filter(**rows).exists()
     )
 
 
-def warehouse_has_history(warehouse_id: int) -> bool:
-    """Whether stock ever moved in or out of the warehouse or a sale was recorded there."""
+def warehouse_has_history(company_id: int, warehouse_id: int) -> bool:
+    """Whether stock ever moved in or out of the company's warehouse or a sale was recorded
+    there."""
+    rows = {"company_id": company_id, "warehouse_id": warehouse_id}
     return (
-        LedgerEntry.objects.filter(warehouse_id=warehouse_id).exists()
-        or Sale.objects.filter(warehouse_id=warehouse_id).exists()
-        or StockMovement.objects.filter(warehouse_id=warehouse_id).exists()
-        or StockMovement.objects.filter(to_warehouse_id=warehouse_id).exists()
+        LedgerEntry.objects.filter(**rows).exists()
+        or Sale.objects.filter(**rows).exists()
+        or StockMovement.objects.filter(**rows).exists()
+        or StockMovement.objects.filter(
+            company_id=company_id, to_warehouse_id=warehouse_id
+        ).exists()
     )
 
 

@@ -9,12 +9,13 @@ from django.db.models import Q
 from django.utils import timezone
 
 from stockflow.inventory.models import StockEvent
+from stockflow.tenancy.keys import TenantForeignKey, TenantModel
 from stockflow.tenancy.models import Company
 
 MAX_URL_LENGTH = 2000
 
 
-class WebhookEndpoint(models.Model):
+class WebhookEndpoint(TenantModel):
     """A URL that receives the company's events of the subscribed ``events`` types (``["*"]``:
     all). ``secret`` signs deliveries; after a rotation, ``previous_secret`` signs them too
     until ``previous_secret_expires_at``. ``failing_since``: the first failed attempt since
@@ -53,7 +54,7 @@ class DeliveryStatus(models.TextChoices):
     FAILED = "failed", "Failed (no attempt left)"
 
 
-class WebhookDelivery(models.Model):
+class WebhookDelivery(TenantModel):
     """One event (or a ping) to one endpoint: the exact body, sent identically on every
     attempt with the same ``message_id`` (the ``webhook-id`` header). A worker claims it by
     setting ``locked_until`` (row locked ``SKIP LOCKED`` meanwhile), so two workers never make
@@ -61,10 +62,10 @@ class WebhookDelivery(models.Model):
     delivery is attempted again."""
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+", db_index=False)
-    endpoint = models.ForeignKey(
+    endpoint = TenantForeignKey(
         WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries", db_index=False
     )
-    event = models.ForeignKey(
+    event = TenantForeignKey(
         StockEvent, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     event_type = models.CharField(max_length=40)
@@ -101,11 +102,11 @@ class WebhookDelivery(models.Model):
         return f"{self.event_type} → endpoint {self.endpoint_id}"
 
 
-class DeliveryAttempt(models.Model):
+class DeliveryAttempt(TenantModel):
     """One HTTP request of a delivery: its outcome, as the receiver answered."""
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+", db_index=False)
-    delivery = models.ForeignKey(
+    delivery = TenantForeignKey(
         WebhookDelivery, on_delete=models.CASCADE, related_name="attempts", db_index=False
     )
     number = models.PositiveIntegerField()
@@ -123,7 +124,7 @@ class DeliveryAttempt(models.Model):
         return f"attempt {self.number} of delivery {self.delivery_id}: {self.status_code}"
 
 
-class DispatchedEvent(models.Model):
+class DispatchedEvent(TenantModel):
     """A stock event handed out to the company's endpoints (its deliveries were created):
     the worker's outbox marker. ``event_created_at`` bounds the search for new events."""
 
@@ -152,7 +153,7 @@ class ScheduledJob(models.Model):
         return f"{self.name} at {self.next_run_at}"
 
 
-class NotificationPreference(models.Model):
+class NotificationPreference(TenantModel):
     """How one member of one company wants to be emailed.
 
     ``immediate``: at most one email every ``immediate_every_minutes``, listing every new

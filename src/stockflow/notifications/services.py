@@ -140,15 +140,18 @@ def signing_secrets(endpoint: WebhookEndpoint, now: datetime) -> list[str]:
 # Dispatch
 
 
-def _enqueue(delivery_ids: list[int], run_after: datetime | None = None) -> None:
+def _enqueue(deliveries: list[tuple[int, int]], run_after: datetime | None = None) -> None:
+    """One delivery task for each of ``deliveries``, (company id, delivery id)."""
     from stockflow.notifications.tasks import deliver_webhook
 
     task = deliver_webhook if run_after is None else deliver_webhook.using(run_after=run_after)
-    for delivery_id in delivery_ids:
-        task.enqueue(delivery_id)
+    for company_id, delivery_id in deliveries:
+        task.enqueue(company_id, delivery_id)
 
 
-def _new_deliveries(endpoint_events: list[tuple[WebhookEndpoint, StockEvent]], now) -> list[int]:
+def _new_deliveries(
+    endpoint_events: list[tuple[WebhookEndpoint, StockEvent]], now
+) -> list[tuple[int, int]]:
     deliveries = WebhookDelivery.objects.bulk_create(
         [
             WebhookDelivery(
@@ -164,7 +167,7 @@ def _new_deliveries(endpoint_events: list[tuple[WebhookEndpoint, StockEvent]], n
             for endpoint, event in endpoint_events
         ]
     )
-    return [delivery.id for delivery in deliveries]
+    return [(delivery.company_id, delivery.id) for delivery in deliveries]
 
 
 def _claim_events(events: list[StockEvent], now: datetime) -> set[int]:
@@ -219,9 +222,9 @@ def dispatch_new_events(
             # An endpoint gets the events from its creation on, not the history before.
             and endpoint.created_at <= event.created_at
         ]
-        delivery_ids = _new_deliveries(pairs, now) if pairs else []
-        transaction.on_commit(partial(_enqueue, delivery_ids))
-    return len(delivery_ids)
+        created = _new_deliveries(pairs, now) if pairs else []
+        transaction.on_commit(partial(_enqueue, created))
+    return len(created)
 
 
 def send_ping(endpoint: WebhookEndpoint) -> WebhookDelivery:
@@ -249,7 +252,7 @@ def send_ping(endpoint: WebhookEndpoint) -> WebhookDelivery:
             separators=(",", ":"),
         )
         delivery.save(update_fields=["message_id", "payload"])
-        transaction.on_commit(partial(_enqueue, [delivery.id]))
+        transaction.on_commit(partial(_enqueue, [(delivery.company_id, delivery.id)]))
     return delivery
 
 
@@ -260,7 +263,7 @@ def retry_delivery(delivery: WebhookDelivery) -> WebhookDelivery:
         WebhookDelivery.objects.filter(pk=delivery.pk, company_id=delivery.company_id).update(
             status=DeliveryStatus.PENDING, next_attempt_at=now, locked_until=None
         )
-        transaction.on_commit(partial(_enqueue, [delivery.pk]))
+        transaction.on_commit(partial(_enqueue, [(delivery.company_id, delivery.pk)]))
     delivery.refresh_from_db()
     return delivery
 
@@ -268,7 +271,7 @@ def retry_delivery(delivery: WebhookDelivery) -> WebhookDelivery:
 # Attempts
 
 
-def _claim_attempt(delivery_id: int, now: datetime) -> WebhookDelivery | None:
+def _claim_attempt(company_id: int, delivery_id: int, now: datetime) -> WebhookDelivery | None:
     """Lock the delivery if it is due and nobody holds it; take a lease; commit."""
     lease = timedelta(
         seconds=settings.WEBHOOK_TIMEOUT_SECONDS + settings.WEBHOOK_LEASE_MARGIN_SECONDS
@@ -277,7 +280,12 @@ def _claim_attempt(delivery_id: int, now: datetime) -> WebhookDelivery | None:
         delivery = (
             WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("endpoint")
-            .filter(id=delivery_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
+            .filter(
+                company_id=company_id,
+                id=delivery_id,
+                status=DeliveryStatus.PENDING,
+                next_attempt_at__lte=now,
+            )
             .exclude(locked_until__gt=now)
             .first()
         )
@@ -297,11 +305,11 @@ def next_retry_delay(attempt_count: int) -> float | None:
     return schedule[attempt_count - 1] * random.uniform(0.9, 1.1)
 
 
-def attempt_delivery(delivery_id: int) -> str | None:
-    """Make the next attempt of a delivery if it is due and free (see the module docstring);
-    return its status afterwards, or None when there was nothing to do."""
+def attempt_delivery(company_id: int, delivery_id: int) -> str | None:
+    """Make the next attempt of a company's delivery if it is due and free (see the module
+    docstring); return its status afterwards, or None when there was nothing to do."""
     now = timezone.now()
-    delivery = _claim_attempt(delivery_id, now)
+    delivery = _claim_attempt(company_id, delivery_id, now)
     if delivery is None:
         return None
     endpoint = delivery.endpoint
@@ -347,7 +355,11 @@ def _record_attempt(
             _note_endpoint_health(delivery.endpoint, outcome.ok, finished)
         if "next_attempt_at" in changes:
             transaction.on_commit(
-                partial(_enqueue, [delivery.pk], run_after=changes["next_attempt_at"])
+                partial(
+                    _enqueue,
+                    [(delivery.company_id, delivery.pk)],
+                    run_after=changes["next_attempt_at"],
+                )
             )
     status = changes.get("status", DeliveryStatus.PENDING)
     metrics.WEBHOOK_DELIVERIES.labels(
@@ -404,7 +416,7 @@ def sweep_deliveries(now: datetime | None = None) -> int:
         WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
         .exclude(locked_until__gt=now)
         .order_by("next_attempt_at")
-        .values_list("id", flat=True)[:1000]
+        .values_list("company_id", "id")[:1000]
     )
     _enqueue(due)
     return len(due)

@@ -16,16 +16,18 @@ from stockflow.notifications.models import WebhookDelivery
 from stockflow.tenancy.dbcontext import maintenance_task, tenant_task
 
 
-def company_of_delivery(delivery_id: int) -> int | None:
+def company_of_delivery(company_id: int, delivery_id: int) -> int | None:
     return (
-        WebhookDelivery.objects.filter(pk=delivery_id).values_list("company_id", flat=True).first()
+        WebhookDelivery.objects.filter(company_id=company_id, pk=delivery_id)
+        .values_list("company_id", flat=True)
+        .first()
     )
 
 
 @task()
 @tenant_task(company_of_delivery)
-def deliver_webhook(delivery_id: int) -> str | None:
-    return services.attempt_delivery(delivery_id)
+def deliver_webhook(company_id: int, delivery_id: int) -> str | None:
+    return services.attempt_delivery(company_id, delivery_id)
 
 
 @task()

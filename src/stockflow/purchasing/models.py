@@ -14,6 +14,7 @@ from stockflow.catalog.models import (
     Supplier,
     Warehouse,
 )
+from stockflow.tenancy.keys import TenantForeignKey, TenantModel
 from stockflow.tenancy.models import Company
 
 NUMBER_PREFIX = "PO-"
@@ -37,7 +38,7 @@ def format_number(sequence: int) -> str:
     return f"{NUMBER_PREFIX}{sequence:0{NUMBER_DIGITS}d}"
 
 
-class PurchaseOrderCounter(models.Model):
+class PurchaseOrderCounter(TenantModel):
     """The last purchase order number given in a company: one row per company, taken with
     an upsert that locks it until commit (``locking.next_purchase_order_number``)."""
 
@@ -50,11 +51,11 @@ class PurchaseOrderCounter(models.Model):
         return f"{self.company_id}: {format_number(self.last_number)}"
 
 
-class PurchaseOrder(models.Model):
+class PurchaseOrder(TenantModel):
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
     number = models.CharField(max_length=20)
-    supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="+")
-    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="+")
+    supplier = TenantForeignKey(Supplier, on_delete=models.PROTECT, related_name="+")
+    warehouse = TenantForeignKey(Warehouse, on_delete=models.PROTECT, related_name="+")
     status = models.CharField(
         max_length=20, choices=PurchaseOrderStatus.choices, default=PurchaseOrderStatus.DRAFT
     )
@@ -89,13 +90,13 @@ class PurchaseOrder(models.Model):
         return self.number
 
 
-class PurchaseOrderLine(models.Model):
+class PurchaseOrderLine(TenantModel):
     """``quantity_ordered`` units of a product (not a bundle) at ``unit_cost`` each (null:
     not priced yet; an order is priced in full before it is placed)."""
 
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
-    order = models.ForeignKey(PurchaseOrder, on_delete=models.CASCADE, related_name="lines")
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
+    order = TenantForeignKey(PurchaseOrder, on_delete=models.CASCADE, related_name="lines")
+    product = TenantForeignKey(Product, on_delete=models.PROTECT, related_name="+")
     quantity_ordered = models.BigIntegerField()
     quantity_received = models.BigIntegerField(default=0)
     unit_cost = models.DecimalField(

@@ -341,7 +341,7 @@ def prepare_receipt(
         company_id=order.company_id, order=order, id__in=[line.line_id for line in lines]
     ).values_list("product_id", flat=True)
     return levels.prepare_receipt_lines(
-        product_ids=list(product_ids), warehouse_id=order.warehouse_id
+        company_id=order.company_id, product_ids=list(product_ids), warehouse_id=order.warehouse_id
     )
 
 

@@ -21,6 +21,13 @@ Auditing isolation means reading this file:
   by that company.
 
 ``tests/security`` checks that every API view derives from these classes.
+
+Below the views, every statement names the company of each tenant table it reads or writes,
+and every join of two tenant tables equates their ``company_id``: services, selectors and
+``stockflow.locking`` take the company as an argument, raw SQL writes the predicate, and the
+ORM adds it to joins, related objects and saves (``tenancy.keys``: ``TenantForeignKey``,
+``TenantModel``). ``tests/statements`` records every statement the suite issues on
+PostgreSQL and fails a test whose statements do not (exceptions: ``tests/statements/allowed.py``).
 """
 
 from __future__ import annotations

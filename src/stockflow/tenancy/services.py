@@ -60,7 +60,7 @@ def add_member(*, company: Company, user, role: str) -> Membership:
 
 @transaction.atomic
 def change_member_role(membership: Membership, role: str) -> Membership:
-    locked = locking.lock_for_update(Membership, membership.pk)
+    locked = locking.lock_for_update(Membership, membership.pk, company_id=membership.company_id)
     if locked is None:
         raise Membership.DoesNotExist()
     # The company's owners too, so two demotions cannot both pass the last-owner check.
@@ -74,7 +74,7 @@ def change_member_role(membership: Membership, role: str) -> Membership:
 
 @transaction.atomic
 def remove_member(membership: Membership) -> None:
-    locked = locking.lock_for_update(Membership, membership.pk)
+    locked = locking.lock_for_update(Membership, membership.pk, company_id=membership.company_id)
     if locked is None:
         raise Membership.DoesNotExist()
     # The company's owners too, so two demotions cannot both pass the last-owner check.

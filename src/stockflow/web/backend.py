@@ -187,8 +187,10 @@ def product_stock(product: Product) -> dict:
     return inventory_selectors.product_stock(product)
 
 
-def bundle_availability(bundle_ids: list[int]) -> dict[int, list[dict[str, int]]]:
-    return inventory_selectors.bundle_availability(bundle_ids)
+def bundle_availability(
+    bundle_ids: list[int], *, company_id: int
+) -> dict[int, list[dict[str, int]]]:
+    return inventory_selectors.bundle_availability(bundle_ids, company_ids=[company_id])
 
 
 def products_for_display(queryset):

@@ -39,7 +39,9 @@ class ProductListView(CompanyPage):
             page_number(request),
         )
         products = list(page.object_list)
-        availability = backend.bundle_availability([p.pk for p in products if p.is_bundle])
+        availability = backend.bundle_availability(
+            [p.pk for p in products if p.is_bundle], company_id=self.company_id
+        )
         rows = [
             {
                 "product": product,

@@ -83,7 +83,16 @@ def sales_file(rows: int, products: int) -> bytes:
 
 
 def run_import(company_id: int, kind: str, content: bytes, rows: int, *, timed: bool = True):
-    """Upload, validate and apply one file; emit each phase's figures when ``timed``."""
+    """Upload, validate and apply one file; emit each phase's figures when ``timed``. Runs as
+    the request and the worker's task do: in the company's database context (row-level
+    security on PostgreSQL, ``tenancy.dbcontext``)."""
+    from stockflow.tenancy.dbcontext import tenant
+
+    with tenant([company_id]):
+        _run_import(company_id, kind, content, rows, timed=timed)
+
+
+def _run_import(company_id: int, kind: str, content: bytes, rows: int, *, timed: bool):
     from django.db import connection
 
     from stockflow.dataio import services

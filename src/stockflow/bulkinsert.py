@@ -36,6 +36,38 @@ def insert_rows(model: type[Model], fields: Sequence[str], rows: Sequence[Sequen
             model(**dict(zip(fields, row, strict=True))) for row in rows
         )
         return [row.pk for row in created]
+    pk = connection.ops.quote_name(model._meta.pk.column)
+    with connection.cursor() as cursor:
+        cursor.execute(*_arrays_insert(model, fields, rows, returning=f" RETURNING {pk}"))
+        return [row[0] for row in cursor.fetchall()]
+
+
+def insert_values(model: type[Model], fields: Sequence[str], rows: Sequence[Sequence]) -> None:
+    """``insert_rows`` with no id read back and no object built (a history of a million
+    rows): on PostgreSQL the same array ``INSERT``; elsewhere each value adapted by its
+    field and one ``executemany``."""
+    if not rows:
+        return
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(*_arrays_insert(model, fields, rows))
+            return
+        model_fields = [model._meta.get_field(name) for name in fields]
+        table = connection.ops.quote_name(model._meta.db_table)
+        names = ", ".join(connection.ops.quote_name(f.column) for f in model_fields)
+        placeholders = ", ".join(["%s"] * len(model_fields))
+        cursor.executemany(
+            f"INSERT INTO {table} ({names}) VALUES ({placeholders})",
+            [
+                [f.get_db_prep_save(v, connection) for f, v in zip(model_fields, row, strict=True)]
+                for row in rows
+            ],
+        )
+
+
+def _arrays_insert(model, fields, rows, returning: str = "") -> tuple[str, list]:
+    """PostgreSQL's ``INSERT … SELECT FROM unnest(<one array per column>)`` of ``rows``,
+    each array cast to its column's type: the statement and its parameters."""
     meta = model._meta
     model_fields = [meta.get_field(name) for name in fields]
     columns = [list(values) for values in zip(*rows, strict=True)]
@@ -45,11 +77,4 @@ def insert_rows(model: type[Model], fields: Sequence[str], rows: Sequence[Sequen
     table = connection.ops.quote_name(meta.db_table)
     names = ", ".join(connection.ops.quote_name(f.column) for f in model_fields)
     arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in model_fields)
-    pk = connection.ops.quote_name(meta.pk.column)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}) RETURNING {pk}",
-            columns,
-        )
-        ids = [row[0] for row in cursor.fetchall()]
-    return ids
+    return f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}){returning}", columns

@@ -19,6 +19,7 @@ from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
 from stockflow import locking
+from stockflow.bulkinsert import insert_values
 from stockflow.catalog.models import Product, Warehouse
 from stockflow.catalog.selectors import bundle_leaf_components
 from stockflow.inventory.events import record_crossings
@@ -169,9 +170,6 @@ HISTORY_COLUMNS = (
     "created_by_id",
     "created_at",
 )
-#: their types in PostgreSQL, for the arrays that ``write_sales_history`` inserts
-_HISTORY_ARRAY_TYPES = ("bigint", "bigint", "bigint", "integer", "numeric", "timestamptz")
-_HISTORY_ARRAY_TYPES += ("bigint", "timestamptz")
 HISTORY_INSERT_ROWS = 5000
 
 
@@ -217,38 +215,11 @@ def record_sales_history(*, company_id: int, sales: list[dict], actor=None) -> l
 
 def write_sales_history(*, company_id: int, sales: list[dict], actor=None) -> int:
     """``record_sales_history``'s rows, checked alike, written in bulk with no object built
-    and no id read back (an import of a million sales): on PostgreSQL one INSERT … SELECT
-    FROM unnest(<one array per column>) per ``HISTORY_INSERT_ROWS`` rows (an INSERT, so
-    row-level security policies apply to it as to any other); elsewhere the ORM's
-    adaptation of each value and one executemany. Returns the number of rows."""
+    and no id read back (an import of a million sales): ``bulkinsert.insert_values`` per
+    ``HISTORY_INSERT_ROWS`` rows. Returns the number of rows."""
     rows = _history_rows(company_id, sales, actor)
-    if not rows:
-        return 0
-    db = connections[DEFAULT_DB_ALIAS]
-    table = db.ops.quote_name(Sale._meta.db_table)
-    columns = ", ".join(db.ops.quote_name(column) for column in HISTORY_COLUMNS)
-    with db.cursor() as cursor:
-        if db.vendor == "postgresql":
-            arrays = ", ".join(f"%s::{kind}[]" for kind in _HISTORY_ARRAY_TYPES)
-            sql = f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays})"
-            for start in range(0, len(rows), HISTORY_INSERT_ROWS):
-                chunk = rows[start : start + HISTORY_INSERT_ROWS]
-                cursor.execute(sql, [list(values) for values in zip(*chunk, strict=True)])
-        else:
-            fields = [
-                Sale._meta.get_field(column.removesuffix("_id")) for column in HISTORY_COLUMNS
-            ]
-            placeholders = ", ".join(["%s"] * len(HISTORY_COLUMNS))
-            cursor.executemany(
-                f"INSERT INTO {table} ({columns}) VALUES ({placeholders})",
-                [
-                    [
-                        field.get_db_prep_save(value, db)
-                        for field, value in zip(fields, row, strict=True)
-                    ]
-                    for row in rows
-                ],
-            )
+    for start in range(0, len(rows), HISTORY_INSERT_ROWS):
+        insert_values(Sale, HISTORY_COLUMNS, rows[start : start + HISTORY_INSERT_ROWS])
     return len(rows)
 
 

@@ -5,7 +5,8 @@
 Two API servers of the same build on one loaded database, one with ``STOCKFLOW_RLS=1`` (the
 default: each transaction switches to ``stockflow_app`` with the caller's companies), one
 with ``STOCKFLOW_RLS=0`` (the connection's superuser, which row security never binds).
-Rounds alternate on, off, on, off… so that the shared machine's noise falls on both alike.
+Rounds alternate on, off, on, off… so that the shared machine's noise falls on both alike;
+the summary gives the ratio of the medians and the median of each round's ratio.
 Per round it prints the sales' CPU per request (gunicorn workers and PostgreSQL backends,
 ``bench.run``'s figures) and the report's p50, then per size the medians and the ratio
 on/off. Load the datasets first (``python -m bench.dataset --size M``)."""
@@ -89,6 +90,9 @@ def measure(size: str, args) -> None:
     for part, unit in (("sale", "cpu_ms_per_req"), ("report", "p50_ms")):
         on = statistics.median(samples[(part, "on")])
         off = statistics.median(samples[(part, "off")])
+        # Each round's on/off ratio, taken back to back: a drift in the machine's speed over
+        # the run (shared cores, stolen time) falls on both terms of a ratio alike.
+        paired = [a / b for a, b in zip(samples[(part, "on")], samples[(part, "off")], strict=True)]
         emit(
             bench="rls",
             size=size,
@@ -97,6 +101,8 @@ def measure(size: str, args) -> None:
             median_on=round(on, 3),
             median_off=round(off, 3),
             on_over_off=round(on / off, 3),
+            median_round_ratio=round(statistics.median(paired), 3),
+            round_ratios=[round(ratio, 3) for ratio in paired],
         )
 
 

@@ -11,6 +11,8 @@ connection never carries a company into the next request.
   company (``tenant_task``) and imports run in it. Every transaction opened inside it
   starts as ``stockflow_app`` with those companies; a statement outside any transaction
   (Django's autocommit) is run in a transaction of its own that starts the same way. The
+  settings travel in the same message as the transaction's first statement (no round
+  trip of their own: that is most of what row security costs a sale). The
   companies may be learnt later (``admit``: a request knows its caller's companies once
   authenticated, ``TenantScope`` tells them); until then the transaction sees no tenant row.
 * ``maintenance()`` — the work that spans companies on purpose, listed in
@@ -45,18 +47,24 @@ from __future__ import annotations
 
 import contextvars
 import functools
+import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+from psycopg import ClientCursor
 from psycopg.pq import TransactionStatus
 
 APP_ROLE = "stockflow_app"
 MAINTENANCE_ROLE = "stockflow_maintenance"
 COMPANIES_SETTING = "stockflow.companies"
 _SET = "SELECT set_config('role', %s, true), set_config('stockflow.companies', %s, true)"
+_ROLES = frozenset({APP_ROLE, MAINTENANCE_ROLE, "none"})
+_COMPANIES = re.compile(r"[0-9]*(,[0-9]+)*")
+_SETTINGS_PREFIX = re.compile(r"\ASELECT set_config\('role', '[a-z_]+', true\), [^;]*;\n")
 
 
 @dataclass
@@ -70,35 +78,75 @@ _current: contextvars.ContextVar[_Context | None] = contextvars.ContextVar(
 )
 
 
-def enabled() -> bool:
-    return connection.vendor == "postgresql" and settings.STOCKFLOW_RLS
+def enabled(db: BaseDatabaseWrapper | None = None) -> bool:
+    db = db or connections[DEFAULT_DB_ALIAS]
+    return db.vendor == "postgresql" and settings.STOCKFLOW_RLS
 
 
-def _in_transaction() -> bool:
-    raw = connection.connection
-    return raw is not None and raw.info.transaction_status != TransactionStatus.IDLE
+# The helpers below take the connection itself: they run around every statement, and each
+# attribute of ``django.db.connection`` is a lookup in a thread-local store.
 
 
-def _apply(context: _Context) -> None:
+def _in_transaction(db: BaseDatabaseWrapper) -> bool:
+    raw = db.connection
+    return raw is not None and raw.pgconn.transaction_status != TransactionStatus.IDLE
+
+
+def _apply(db: BaseDatabaseWrapper, context: _Context) -> None:
     # On the driver's connection, so Django's errors are raised as Django raises them (a
     # lost connection is an OperationalError, answered 503), not psycopg's own.
-    with connection.wrap_database_errors:
-        connection.connection.execute(_SET, [context.role, context.companies])
+    with db.wrap_database_errors:
+        db.connection.execute(_SET, [context.role, context.companies])
+
+
+def _settings_statement(context: _Context) -> str:
+    """``_SET`` with its values written in: a role of this module, digits and commas."""
+    if context.role not in _ROLES or not _COMPANIES.fullmatch(context.companies):
+        raise ValueError(f"not a database context: {context!r}")
+    return (
+        f"SELECT set_config('role', '{context.role}', true),"
+        f" set_config('{COMPANIES_SETTING}', '{context.companies}', true);\n"
+    )
+
+
+def without_settings(sql: str) -> str:
+    """A logged statement as the application wrote it. Django's query log shows the message
+    sent, which for the first statement of a transaction begins with the settings."""
+    return _SETTINGS_PREFIX.sub("", sql, count=1)
+
+
+def _foldable(sql, many: bool, cursor) -> bool:
+    """Whether the settings can travel in the statement's own message: a plain statement
+    on a client-side binding cursor (Django's default on psycopg 3), which psycopg sends
+    with the simple query protocol, where one message may hold several statements."""
+    return not many and isinstance(sql, str) and isinstance(cursor, ClientCursor)
 
 
 def _wrapper(execute, sql, params, many, call_context):
     context = _current.get()
     if context is None:
         return execute(sql, params, many, call_context)
-    if connection.in_atomic_block:
-        if not _in_transaction():
-            # The transaction's first statement: set the role and companies before it.
-            _apply(context)
+    db = call_context["connection"]
+    atomic = db.in_atomic_block
+    if atomic and _in_transaction(db):
         return execute(sql, params, many, call_context)
-    # A statement in autocommit mode: run in a transaction of its own, opened on the driver
-    # (Django's state stays "autocommit"; nothing extra in its query log).
-    with connection.wrap_database_errors, connection.connection.transaction():
-        _apply(context)
+    # The first statement of a transaction, or a statement in autocommit mode.
+    cursor = call_context["cursor"].cursor
+    if _foldable(sql, many, cursor):
+        # One message, one round trip: the settings, then the statement. In a transaction
+        # they hold until its end; in autocommit mode PostgreSQL runs a message of several
+        # statements as one transaction, so they hold for this statement only. The cursor
+        # then shows the statement's own result.
+        result = execute(_settings_statement(context) + sql, params, many, call_context)
+        cursor.nextset()
+        return result
+    if atomic:
+        _apply(db, context)
+        return execute(sql, params, many, call_context)
+    # Otherwise (a server-side cursor, executemany) a transaction of its own, opened on the
+    # driver (Django's state stays "autocommit"; nothing extra in its query log).
+    with db.wrap_database_errors, db.connection.transaction():
+        _apply(db, context)
         return execute(sql, params, many, call_context)
 
 
@@ -106,22 +154,24 @@ def _wrapper(execute, sql, params, many, call_context):
 def _entered(context: _Context | None) -> Iterator[None]:
     previous = _current.get()
     token = _current.set(context)
-    installed = enabled() and _wrapper not in connection.execute_wrappers
+    db = connections[DEFAULT_DB_ALIAS]
+    on = enabled(db)
+    installed = on and _wrapper not in db.execute_wrappers
     if installed:
-        connection.execute_wrappers.append(_wrapper)
+        db.execute_wrappers.append(_wrapper)
     # Entered inside an open transaction (a test's, or a caller's): it takes the context
     # now, and gets the previous one back at the end.
-    switch_now = enabled() and connection.in_atomic_block and _in_transaction()
+    switch_now = on and db.in_atomic_block and _in_transaction(db)
     if switch_now:
-        _apply(context or _Context("none"))
+        _apply(db, context or _Context("none"))
     try:
         yield
     finally:
         _current.reset(token)
-        if switch_now and _in_transaction():
-            _apply(previous or _Context("none"))
+        if switch_now and _in_transaction(db):
+            _apply(db, previous or _Context("none"))
         if installed:
-            connection.execute_wrappers.remove(_wrapper)
+            db.execute_wrappers.remove(_wrapper)
 
 
 def tenant(company_ids: Iterable[int] = ()):
@@ -143,14 +193,15 @@ def admit(company_ids: Iterable[int]) -> None:
     """The companies of the running ``tenant`` context are now ``company_ids`` (the caller
     is known): the open transaction, if any, sees them at once. Elsewhere, nothing."""
     context = _current.get()
-    if context is None or context.role != APP_ROLE or not enabled():
+    if context is None or context.role != APP_ROLE:
         return
     companies = _as_setting(company_ids)
     if companies == context.companies:
         return
     context.companies = companies
-    if connection.in_atomic_block and _in_transaction():
-        _apply(context)
+    db = connections[DEFAULT_DB_ALIAS]
+    if enabled(db) and db.in_atomic_block and _in_transaction(db):
+        _apply(db, context)
 
 
 def _as_setting(company_ids: Iterable[int]) -> str:

@@ -48,6 +48,11 @@ class Input:
         return "" if self.value is None else str(self.value)
 
 
+def warehouse_choices(warehouses: Iterable) -> list[tuple[int, str]]:
+    """The options of a warehouse select, each warehouse shown as "CODE — Name"."""
+    return [(warehouse.id, f"{warehouse.code} — {warehouse.name}") for warehouse in warehouses]
+
+
 class Form:
     """The inputs of one form, bound to what the user sent (or to initial values).
 

@@ -10,7 +10,7 @@ from rest_framework.exceptions import APIException
 
 from stockflow.tenancy.models import Role
 from stockflow.web import backend, charts, selectors
-from stockflow.web.forms import Form, Input, form_data
+from stockflow.web.forms import Form, Input, form_data, warehouse_choices
 from stockflow.web.views.base import CompanyPage, page_number
 
 PRODUCT_SORTS = {
@@ -122,7 +122,7 @@ def product_inputs(types, warehouses, *, create: bool) -> list[Input]:
                 "Warehouse of the opening stock",
                 type="select",
                 required=True,
-                choices=[(w.id, f"{w.code} — {w.name}") for w in warehouses],
+                choices=warehouse_choices(warehouses),
             ),
             Input("initial_quantity", "Opening stock (units)", type="number", min="0", value="0"),
         ]

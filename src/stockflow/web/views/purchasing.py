@@ -12,7 +12,7 @@ from rest_framework.exceptions import APIException
 
 from stockflow.tenancy.models import Role
 from stockflow.web import backend, selectors
-from stockflow.web.forms import Form, Input, form_data
+from stockflow.web.forms import Form, Input, form_data, warehouse_choices
 from stockflow.web.views.base import CompanyPage, page_number
 from stockflow.web.views.stock import UNKNOWN_SKU
 
@@ -39,7 +39,7 @@ def header_inputs(suppliers, warehouses) -> list[Input]:
             "Deliver to",
             type="select",
             required=True,
-            choices=[(w.id, f"{w.code} — {w.name}") for w in warehouses],
+            choices=warehouse_choices(warehouses),
         ),
         Input(
             "expected_date",

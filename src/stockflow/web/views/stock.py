@@ -11,7 +11,7 @@ from rest_framework.exceptions import APIException
 from stockflow.inventory.models import AdjustmentReason
 from stockflow.tenancy.models import Role
 from stockflow.web import backend, selectors
-from stockflow.web.forms import Form, Input, form_data
+from stockflow.web.forms import Form, Input, form_data, warehouse_choices
 from stockflow.web.views.base import CompanyPage
 
 UNKNOWN_SKU = "No product with this SKU in this company."
@@ -25,7 +25,7 @@ TITLES = {
 
 
 def operation_inputs(operation: str, warehouses) -> list[Input]:
-    choices = [(w.id, f"{w.code} — {w.name}") for w in warehouses]
+    choices = warehouse_choices(warehouses)
     product = Input("product_sku", "Product SKU", required=True, autofocus=True)
     note = Input("note", "Note", type="textarea")
     quantity = Input("quantity", "Quantity (units)", type="number", min="1", required=True)

@@ -61,10 +61,20 @@ from psycopg.pq import TransactionStatus
 APP_ROLE = "stockflow_app"
 MAINTENANCE_ROLE = "stockflow_maintenance"
 COMPANIES_SETTING = "stockflow.companies"
-_SET = "SELECT set_config('role', %s, true), set_config('stockflow.companies', %s, true)"
+# The one statement that sets a transaction's role and companies, with the values written in
+# (a role of this module, digits and commas: nothing to quote).
+_SETTINGS = (
+    "SELECT set_config('role', '{role}', true),"
+    f" set_config('{COMPANIES_SETTING}', '{{companies}}', true);\n"
+)
 _ROLES = frozenset({APP_ROLE, MAINTENANCE_ROLE, "none"})
 _COMPANIES = re.compile(r"[0-9]*(,[0-9]+)*")
-_SETTINGS_PREFIX = re.compile(r"\ASELECT set_config\('role', '[a-z_]+', true\), [^;]*;\n")
+_SETTINGS_PREFIX = re.compile(
+    r"\A"
+    + re.escape(_SETTINGS)
+    .replace(re.escape("{role}"), "[a-z_]+")
+    .replace(re.escape("{companies}"), "[0-9,]*")
+)
 
 
 @dataclass
@@ -96,17 +106,13 @@ def _apply(db: BaseDatabaseWrapper, context: _Context) -> None:
     # On the driver's connection, so Django's errors are raised as Django raises them (a
     # lost connection is an OperationalError, answered 503), not psycopg's own.
     with db.wrap_database_errors:
-        db.connection.execute(_SET, [context.role, context.companies])
+        db.connection.execute(_settings_statement(context))
 
 
 def _settings_statement(context: _Context) -> str:
-    """``_SET`` with its values written in: a role of this module, digits and commas."""
     if context.role not in _ROLES or not _COMPANIES.fullmatch(context.companies):
         raise ValueError(f"not a database context: {context!r}")
-    return (
-        f"SELECT set_config('role', '{context.role}', true),"
-        f" set_config('{COMPANIES_SETTING}', '{context.companies}', true);\n"
-    )
+    return _SETTINGS.format(role=context.role, companies=context.companies)
 
 
 def without_settings(sql: str) -> str:

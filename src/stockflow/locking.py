@@ -87,6 +87,7 @@ from django.db import connection
 from django.db.models import Model, Q
 from django.utils import timezone
 
+from stockflow import prepared
 from stockflow.sqlparams import datetime_param
 
 # (product id, warehouse id): the natural key of a stock level.
@@ -295,12 +296,14 @@ def change_stock_level(
     params += [*([] if company_id is None else [company_id]), product_id, warehouse_id, change]
     if guard is not None:
         params += guard.params
+    # Every sale runs it: prepared once per connection (its text depends on the guard's, not
+    # on the values).
     if cursor is None:
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+            prepared.execute(cursor, sql, params)
             row = cursor.fetchone()
     else:
-        cursor.execute(sql, params)
+        prepared.execute(cursor, sql, params)
         row = cursor.fetchone()
     if row is None:
         return None

@@ -150,6 +150,10 @@ if DATABASE_URL:
     }
 else:
     DATABASES = {"default": sqlite_database(VAR_DIR / "stockflow.sqlite3")}
+# The sale's statements are prepared once per connection on PostgreSQL (``stockflow.prepared``);
+# 0 behind a pooler that hands each transaction another server session (PgBouncer in
+# transaction mode).
+DATABASE_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", True)
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # A file, not shared-cache memory, so tests with threads see real SQLite locking.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-stockflow.sqlite3")}

@@ -24,6 +24,7 @@ from tests.factories.checks import (
     refused,
     tenant_models,
     without_same_company_keys,
+    written_sql,
 )
 from tests.factories.clients import (
     DEFAULT_QUERY_BUDGET,
@@ -77,4 +78,5 @@ __all__ = [
     "stocked_shop",
     "tenant_models",
     "without_same_company_keys",
+    "written_sql",
 ]

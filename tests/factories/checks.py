@@ -23,7 +23,9 @@ from stockflow.catalog.models import (
 from stockflow.dataio.models import ImportJob
 from stockflow.inventory.models import LedgerEntry, Sale, StockEvent, StockLevel, StockMovement
 from stockflow.notifications.models import WebhookDelivery, WebhookEndpoint
+from stockflow.prepared import as_written
 from stockflow.purchasing.models import PurchaseOrder, PurchaseOrderCounter, PurchaseOrderLine
+from stockflow.tenancy.dbcontext import without_settings
 from stockflow.tenancy.models import ApiToken, Company, Membership
 
 
@@ -45,6 +47,13 @@ def without_same_company_keys(*tables: str) -> Iterator[None]:
                 for (name,) in cursor.fetchall():
                     cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
     yield
+
+
+def written_sql(logged: str) -> str:
+    """A statement of Django's query log as the application wrote it: without the settings
+    that ride with a transaction's first statement (``tenancy.dbcontext``), and as its text
+    rather than the ``PREPARE``/``EXECUTE`` that ran it (``stockflow.prepared``)."""
+    return as_written(without_settings(logged))
 
 
 def assert_error(response, status: int, code: str) -> dict:

@@ -11,13 +11,13 @@ from django.utils import timezone
 from stockflow.catalog.models import BundleComponent
 from stockflow.inventory.catalog_stock import update_product
 from stockflow.inventory.models import LedgerEntry, Sale
-from stockflow.tenancy.dbcontext import without_settings
 from tests.factories import (
     assert_error,
     db_state,
     make_bundle,
     make_product,
     quantity_of,
+    written_sql,
 )
 
 SALES = "/api/sales"
@@ -226,7 +226,7 @@ def test_huge_bundle_sale_is_a_plain_409(tenant_a, shop):
 def statements(captured) -> list[str]:
     """The first word of each statement, without transaction control (SQLite logs its BEGIN
     IMMEDIATE and COMMIT; PostgreSQL's are not statements in Django's log)."""
-    logged = [without_settings(query["sql"]) for query in captured.captured_queries]
+    logged = [written_sql(query["sql"]) for query in captured.captured_queries]
     words = [sql.split()[0].upper() for sql in logged]
     return [word for word in words if word not in {"BEGIN", "COMMIT"}]
 

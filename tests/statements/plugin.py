@@ -10,8 +10,10 @@ the statement and its call site, unless the call site is listed in
 ``tests.statements.allowed`` (whole-table maintenance, and the call sites not fixed yet).
 
 A frame of ``stockflow.tenancy.keys`` (the ORM's company predicates) or of
-``stockflow.tenancy.dbcontext`` (the wrapper that sets the database context) is no call
-site: the statement is its caller's.
+``stockflow.tenancy.dbcontext`` (the wrapper that sets the database context) or of
+``stockflow.prepared`` (statements prepared once per connection) is no call site: the
+statement is its caller's. A prepared statement is checked as written, whether the message
+sent was its ``PREPARE`` or an ``EXECUTE`` that names no table.
 
 A test marked ``without_company`` issues such statements on purpose (it shows that row-level
 security stops them): its statements are not audited.
@@ -33,6 +35,7 @@ from pathlib import Path
 
 import pytest
 
+from stockflow.prepared import as_written
 from tests.statements.allowed import allowed_reason
 from tests.statements.checker import Checker, Finding, normalize
 
@@ -44,6 +47,7 @@ MECHANISM = (
     f"{os.sep}migrations{os.sep}",
     f"{os.sep}tenancy{os.sep}keys.py",
     f"{os.sep}tenancy{os.sep}dbcontext.py",
+    f"{os.sep}stockflow{os.sep}prepared.py",
 )
 MODE = os.environ.get("STOCKFLOW_STATEMENT_AUDIT", "enforce")
 REPORT_FILE = os.environ.get("STOCKFLOW_STATEMENT_AUDIT_FILE")
@@ -79,7 +83,8 @@ class Audit:
         if self.active and isinstance(sql, str):
             site = call_site()
             if site is not None:
-                self.record(sql, site)
+                # A prepared statement is checked as written (its EXECUTE names no table).
+                self.record(as_written(sql), site)
         return execute(sql, params, many, context)
 
     def verdict(self, sql: str) -> tuple[list[Finding], set[str]]:

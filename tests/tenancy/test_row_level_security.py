@@ -20,7 +20,14 @@ from stockflow.catalog.models import Product
 from stockflow.inventory.models import LedgerEntry, StockLevel
 from stockflow.tenancy import dbcontext
 from stockflow.tenancy.scoping import TenantScope
-from tests.factories import assert_error, make_product, make_warehouse, stocked_shop, tenant_models
+from tests.factories import (
+    assert_error,
+    make_product,
+    make_warehouse,
+    stocked_shop,
+    tenant_models,
+    written_sql,
+)
 
 pytestmark = pytest.mark.postgres
 
@@ -181,9 +188,11 @@ def test_a_sale_sends_its_companies_with_its_first_statement_not_on_their_own(
 
     assert response.status_code == 201, response.content
     assert separate == []
-    first_write = next(q["sql"] for q in captured.captured_queries if "UPDATE" in q["sql"])
+    first_write = next(
+        q["sql"] for q in captured.captured_queries if "UPDATE" in written_sql(q["sql"])
+    )
     settings = first_write.removesuffix(dbcontext.without_settings(first_write))
-    assert settings.startswith("SELECT set_config('role', 'stockflow_app', true)")
+    assert settings.startswith("SET LOCAL role stockflow_app;")
     assert f"'{tenant_a.company.pk}'" in settings
 
 

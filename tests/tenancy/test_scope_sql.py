@@ -20,15 +20,22 @@ def test_the_condition_names_the_companies_where_the_caller_has_the_role():
     assert scope.sql_condition("t.company_id", Role.STAFF) == ("t.company_id IN (%s, %s)", [3, 5])
     assert scope.sql_condition("company_id") == ("company_id IN (%s, %s, %s)", [3, 5, 7])
     assert scope.sql_condition("company_id", Role.OWNER) == ("company_id IN (%s)", [5])
+    # One text whatever the number of companies (PostgreSQL): a prepared statement's
+    assert scope.sql_condition("c", Role.STAFF, array=True) == ("c = ANY(%s)", [[3, 5]])
+    assert scope.sql_condition("c", Role.OWNER, array=True) == ("c = ANY(%s)", [[5]])
 
 
 def test_without_a_company_nothing_matches():
     assert TenantScope(None, {}).sql_condition("company_id") == ("1 = 0", [])
     assert TenantScope(None, {4: Role.VIEWER}).sql_condition("c", Role.STAFF) == ("1 = 0", [])
+    assert TenantScope(None, {}).sql_condition("c", array=True) == ("1 = 0", [])
 
 
+@pytest.mark.parametrize(
+    "array", [False, pytest.param(True, marks=pytest.mark.postgres)], ids=["in", "array"]
+)
 @pytest.mark.parametrize("role", [Role.VIEWER, Role.STAFF, Role.ADMIN, Role.OWNER])
-def test_raw_sql_with_the_condition_sees_what_the_orm_filter_sees(tenant_a, tenant_b, role):
+def test_raw_sql_with_the_condition_sees_what_the_orm_filter_sees(tenant_a, tenant_b, role, array):
     from tests.factories import make_tenant
 
     tenant_c = make_tenant("Initech")
@@ -42,7 +49,7 @@ def test_raw_sql_with_the_condition_sees_what_the_orm_filter_sees(tenant_a, tena
             tenant_c.company.id: Role.VIEWER,
         },
     )
-    condition, params = scope.sql_condition("company_id", role)
+    condition, params = scope.sql_condition("company_id", role, array=array)
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT id FROM {StockLevel._meta.db_table} WHERE {condition} ORDER BY id", params

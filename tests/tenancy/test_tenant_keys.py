@@ -12,7 +12,6 @@ from django.test.utils import CaptureQueriesContext
 from stockflow.catalog.models import Product, ProductSupplier
 from stockflow.inventory.levels import ensure_stock_levels
 from stockflow.inventory.models import StockLevel
-from stockflow.tenancy.dbcontext import without_settings
 from stockflow.tenancy.keys import tenant_tables
 from tests.factories import (
     link_supplier,
@@ -21,6 +20,7 @@ from tests.factories import (
     make_supplier,
     make_warehouse,
     put_stock,
+    written_sql,
 )
 from tests.statements.checker import Checker
 
@@ -41,7 +41,7 @@ def stock(tenant_a, tenant_b):
 def statements(action) -> list[str]:
     with CaptureQueriesContext(connection) as captured:
         action()
-    sql = [without_settings(query["sql"]) for query in captured.captured_queries]
+    sql = [written_sql(query["sql"]) for query in captured.captured_queries]
     assert sql, "the action ran no statement"
     return sql
 

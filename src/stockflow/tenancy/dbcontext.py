@@ -3,17 +3,17 @@
 Every tenant table has a policy (migration ``tenancy.0003``) that admits a row only when its
 ``company_id`` is in the transaction's ``stockflow.companies`` setting, for the role
 ``stockflow_app``; ``stockflow_maintenance`` bypasses the policies. This module is the one
-place that sets them, always per transaction (``set_config(…, true)``, ``SET LOCAL``
-semantics): when the transaction ends, nothing of it remains in the connection, so a pooled
-connection never carries a company into the next request.
+place that sets them, always per transaction (``SET LOCAL``): when the transaction ends,
+nothing of it remains in the connection, so a pooled connection never carries a company into
+the next request.
 
 * ``tenant(company_ids)`` — requests (``TenantDatabaseMiddleware``), worker tasks of one
   company (``tenant_task``) and imports run in it. Every transaction opened inside it
   starts as ``stockflow_app`` with those companies; a statement outside any transaction
   (Django's autocommit) is run in a transaction of its own that starts the same way. The
-  settings travel in the same message as the transaction's first statement (no round
-  trip of their own: that is most of what row security costs a sale). The
-  companies may be learnt later (``admit``: a request knows its caller's companies once
+  settings (two ``SET LOCAL``, which a Citus coordinator also passes on to its workers)
+  travel in the same message as the transaction's first statement: no round trip of
+  their own. The companies may be learnt later (``admit``: a request knows its caller's companies once
   authenticated, ``TenantScope`` tells them); until then the transaction sees no tenant row.
 * ``maintenance()`` — the work that spans companies on purpose, listed in
   ``MAINTENANCE`` below: its transactions start as ``stockflow_maintenance``.
@@ -61,12 +61,11 @@ from psycopg.pq import TransactionStatus
 APP_ROLE = "stockflow_app"
 MAINTENANCE_ROLE = "stockflow_maintenance"
 COMPANIES_SETTING = "stockflow.companies"
-# The one statement that sets a transaction's role and companies, with the values written in
+# The statements that set a transaction's role and companies, with the values written in
 # (a role of this module, digits and commas: nothing to quote).
-_SETTINGS = (
-    "SELECT set_config('role', '{role}', true),"
-    f" set_config('{COMPANIES_SETTING}', '{{companies}}', true);\n"
-)
+_SETTINGS = f"SET LOCAL role {{role}}; SET LOCAL {COMPANIES_SETTING} = '{{companies}}';\n"
+#: the results the settings add at the head of a message that holds them
+_SETTINGS_RESULTS = _SETTINGS.count(";")
 _ROLES = frozenset({APP_ROLE, MAINTENANCE_ROLE, "none"})
 _COMPANIES = re.compile(r"[0-9]*(,[0-9]+)*")
 _SETTINGS_PREFIX = re.compile(
@@ -144,7 +143,8 @@ def _wrapper(execute, sql, params, many, call_context):
         # statements as one transaction, so they hold for this statement only. The cursor
         # then shows the statement's own result.
         result = execute(_settings_statement(context) + sql, params, many, call_context)
-        cursor.nextset()
+        for _ in range(_SETTINGS_RESULTS):
+            cursor.nextset()
         return result
     if atomic:
         _apply(db, context)

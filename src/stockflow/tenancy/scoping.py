@@ -108,14 +108,20 @@ class TenantScope:
     def filter(self, queryset: QuerySet, field: str = "company_id", min_role: str = Role.VIEWER):
         return queryset.filter(**{f"{field}__in": self.company_ids(min_role)})
 
-    def sql_condition(self, column: str, min_role: str = Role.VIEWER) -> tuple[str, list[int]]:
+    def sql_condition(
+        self, column: str, min_role: str = Role.VIEWER, *, array: bool = False
+    ) -> tuple[str, list]:
         """``filter`` for raw SQL: the condition ``column IN (%s, …)`` over the companies
         where the caller has ``min_role`` (those of ``company_ids``), and its parameters. With
         no such company, a condition that no row meets. ``column`` is SQL text written by
-        the caller (never user input)."""
+        the caller (never user input). ``array`` (PostgreSQL): ``column = ANY(%s)`` with the
+        list as one parameter, one text whatever the number of companies (a statement
+        prepared once serves every caller)."""
         company_ids = self.company_ids(min_role)
         if not company_ids:
             return "1 = 0", []
+        if array:
+            return f"{column} = ANY(%s)", [company_ids]
         return f"{column} IN ({', '.join(['%s'] * len(company_ids))})", company_ids
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import random
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from stockflow.alerts.forecast import average_daily_sales_text, suggested_reorder_quantity
@@ -439,11 +439,18 @@ def expected_alerts(
     return alerts
 
 
-def stable_alert(alert: dict, dataset: Dataset) -> dict:
-    """An alert with its ids replaced by what is the same on every database."""
+def stable_alert(alert: dict, dataset: Dataset, today: date) -> dict:
+    """An alert with what is the same on every database and every day: codes for its ids,
+    and its next expected delivery as days from ``today`` (the day the dataset was built
+    for, whose orders are dated from it)."""
     codes = {w.pk: w.code for w in dataset.warehouses}
-    stable = {k: v for k, v in alert.items() if k not in {"product_id", "warehouse_id"}}
+    hidden = {"product_id", "warehouse_id", "next_expected_date"}
+    stable = {k: v for k, v in alert.items() if k not in hidden}
     stable["warehouse_code"] = codes[alert["warehouse_id"]]
+    expected = alert["next_expected_date"]
+    stable["next_expected_in_days"] = (
+        None if expected is None else (date.fromisoformat(expected) - today).days
+    )
     if alert["supplier"] is not None:
         stable["supplier"] = {k: v for k, v in alert["supplier"].items() if k != "id"}
     return stable

@@ -33,7 +33,6 @@ import psycopg
 from bench.common import emit, libpq_url, load_state, machine, setup_django
 from bench.run import process_cpu_seconds
 
-SETTINGS = "SET LOCAL role {role}; SET LOCAL stockflow.companies = '{companies}';\n"
 VARIANTS = {
     # name: (prepared, role set for the transaction or None)
     "written_off": (False, None),
@@ -48,7 +47,6 @@ VARIANTS = {
 def record_sale(state: dict) -> list[str]:
     """The fast path's three statements for one sale of the hot level, values written in."""
     setup_django(state["database_url"])
-    from django.conf import settings
     from django.db import connection
     from django.test.utils import CaptureQueriesContext, override_settings
     from rest_framework.test import APIClient
@@ -65,7 +63,6 @@ def record_sale(state: dict) -> list[str]:
     ):
         response = client.post("/api/sales", body, format="json")
     assert response.status_code == 201, response.content
-    assert settings.STOCKFLOW_RLS
     written = [without_settings(query["sql"]).strip() for query in captured.captured_queries]
     writes = [sql for sql in written if sql.startswith(("UPDATE", "INSERT"))]
     assert [sql.split()[0] for sql in writes] == ["UPDATE", "INSERT", "INSERT"], written
@@ -85,10 +82,10 @@ class Replay:
                 self.conn.execute(f"PREPARE sale_{number} AS {sql}")
             statements = [f"EXECUTE sale_{number}" for number in range(len(statements))]
         if role is not None:
-            settings = SETTINGS.format(role=role, companies=company_id)
-            statements = [settings + statements[0], *statements[1:]]
+            from stockflow.tenancy.dbcontext import settings_sql
+
+            statements = [settings_sql(role, [company_id]) + statements[0], *statements[1:]]
         self.statements = statements
-        self.settings_results = 2 if role is not None else 0
 
     def sales(self, count: int) -> float:
         """Backend CPU milliseconds per sale over ``count`` sales."""
@@ -96,10 +93,10 @@ class Replay:
         before = process_cpu_seconds([self.pid])
         for _ in range(count):
             cursor.execute("BEGIN")
-            for number, sql in enumerate(self.statements):
+            for sql in self.statements:
                 cursor.execute(sql)
-                for _ in range(self.settings_results if number == 0 else 0):
-                    cursor.nextset()
+                while cursor.nextset():  # past the settings' results, to the statement's
+                    pass
                 assert cursor.fetchone() is not None, sql
             cursor.execute("COMMIT")
         return (process_cpu_seconds([self.pid]) - before) / count * 1000

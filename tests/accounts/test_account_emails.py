@@ -14,9 +14,8 @@ from django_tasks_db.models import DBTaskResult
 
 from stockflow.accounts import tasks
 from stockflow.accounts.models import Invitation
-from stockflow.tenancy.dbcontext import without_settings
 from tests.accounts.test_invitations import NEW_PASSWORD, accept, invitations, invite
-from tests.factories import APIClient, make_user
+from tests.factories import APIClient, make_user, written_sql
 from tests.mailserver import text_of
 from tests.notifications.receiver import run_worker_once
 
@@ -92,7 +91,7 @@ def test_a_password_reset_is_emailed_by_the_worker(smtp):
 
 def normalized(statements: list[dict], email: str) -> list[str]:
     """The SQL of a request with its values (the address, ids, times) taken out."""
-    logged = [without_settings(q["sql"]).replace(email, "") for q in statements]
+    logged = [written_sql(q["sql"]).replace(email, "") for q in statements]
     return [re.sub(r"'[^']*'|\b\d+\b", "?", sql) for sql in logged]
 
 

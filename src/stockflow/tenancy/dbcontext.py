@@ -114,6 +114,13 @@ def _settings_statement(context: _Context) -> str:
     return _SETTINGS.format(role=context.role, companies=context.companies)
 
 
+def settings_sql(role: str, company_ids: Iterable[int] = ()) -> str:
+    """The statements that start a transaction as ``role`` (``APP_ROLE``,
+    ``MAINTENANCE_ROLE`` or ``"none"``) with ``company_ids``, as this module sends them at
+    the head of its first statement's message (a benchmark replays them)."""
+    return _settings_statement(_Context(role, _as_setting(company_ids)))
+
+
 def without_settings(sql: str) -> str:
     """A logged statement as the application wrote it. Django's query log shows the message
     sent, which for the first statement of a transaction begins with the settings."""
